@@ -1,0 +1,140 @@
+# cordon — build, test, fuzz, bench.  `make test` is the whole test suite.
+#
+#   make            build/cordon (host, with the KVM guest image embedded)
+#   make test       setup, unit tests (ASan+UBSan), fuzz smoke, integration
+#   make fuzz       libFuzzer targets in build/fuzz/
+#   make fuzz-long  a long campaign on every target (FUZZ_SECONDS each)
+#   make demo       make a sample image and run `cordon dd` on it
+#   make bench      speed ratios against qemu-img, dd and cp
+
+CC       ?= cc
+CLANG    ?= clang
+PYTHON   ?= /usr/bin/python3
+BUILD    := build
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2
+CSTD     := -std=c11 -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+HOST_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+TEST_CFLAGS := $(CSTD) $(WARN) -O1 -g $(SAN) -MMD -MP
+
+CORE_SRC  := $(sort $(wildcard src/core/*.c src/core/*/*.c))
+HOST_SRC  := $(sort $(wildcard src/host/*.c))
+CLI_SRC   := $(sort $(wildcard src/cli/*.c))
+# Sandbox-side code shared by the KVM guest and the strict-seccomp child.
+SBOX_SRC  := src/guest/hostcall_client.c src/guest/region_alloc.c src/guest/sandbox_entry.c
+GUEST_SRC := $(sort $(wildcard src/guest/kvm/*.c src/guest/libc/*.c))
+GUEST_ASM := $(sort $(wildcard src/guest/kvm/*.S))
+
+HOST_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRC) $(HOST_SRC) $(CLI_SRC) $(SBOX_SRC))
+
+.PHONY: all setup test unit fuzz fuzz-smoke fuzz-long integration demo bench clean
+all: $(BUILD)/cordon
+
+setup:
+	@bash scripts/setup.sh
+
+# ---- the product ----------------------------------------------------------
+$(BUILD)/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/host/guest_blob.o: src/host/guest_blob.S $(BUILD)/guest/guest.bin
+	@mkdir -p $(dir $@)
+	$(CC) -c -DGUEST_BIN='"$(BUILD)/guest/guest.bin"' $< -o $@
+
+$(BUILD)/cordon: $(HOST_OBJ) $(BUILD)/host/guest_blob.o
+	$(CC) $(CFLAGS) -o $@ $^
+
+# ---- the KVM guest image: core + bare-metal runtime, freestanding ----------
+GUEST_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -nostdinc \
+	-isystem $(shell $(CC) -print-file-name=include) -Isrc/guest/libc/include \
+	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mcmodel=small \
+	-fno-asynchronous-unwind-tables -fno-builtin -fno-delete-null-pointer-checks \
+	-MMD -MP
+GUEST_OBJ := $(patsubst %.c,$(BUILD)/guest/%.o,$(CORE_SRC) $(SBOX_SRC) $(GUEST_SRC)) \
+	$(patsubst %.S,$(BUILD)/guest/%.o,$(GUEST_ASM))
+
+$(BUILD)/guest/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guest/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guest/guest.elf: $(GUEST_OBJ) src/guest/kvm/guest.ld
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -T src/guest/kvm/guest.ld -o $@ $(GUEST_OBJ) -lgcc
+$(BUILD)/guest/guest.bin: $(BUILD)/guest/guest.elf
+	objcopy -O binary $< $@
+
+# ---- unit tests: core and host pieces in-process, ASan+UBSan ---------------
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+# An archive, so each test links only the objects it uses.
+UNIT_OBJS  := $(patsubst %.c,$(BUILD)/unit/obj/%.o,$(CORE_SRC) $(HOST_SRC) $(SBOX_SRC) \
+	src/cli/size_parse.c src/cli/report.c tests/unit/memdev.c)
+UNIT_LIBS  := $(BUILD)/unit/libcordon-test.a
+$(UNIT_LIBS): $(UNIT_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/unit/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(TEST_CFLAGS) -c $< -o $@
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(TEST_CFLAGS) -o $@ $^ -lcmocka
+
+unit: setup $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# ---- fuzzing ----------------------------------------------------------------
+FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC) src/cli/size_parse.c src/cli/report.c \
+	src/host/hostcall_server.c src/host/host_io.c src/host/devices.c tests/unit/memdev.c)
+FUZZ_LIBS := $(BUILD)/fuzz/libcordon-fuzz.a
+$(FUZZ_LIBS): $(FUZZ_OBJS)
+	rm -f $@ && ar rcs $@ $^
+FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_RUNS ?= 20000
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIBS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
+
+fuzz: setup $(FUZZ_BINS)
+
+fuzz-smoke: fuzz
+	@set -e; for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_SMOKE_RUNS) runs)"; \
+		mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$f); \
+		$$f -runs=$(FUZZ_SMOKE_RUNS) -seed=1 $(BUILD)/fuzz/corpus/$$(basename $$f) 2>&1 | tail -2; done
+
+fuzz-long: fuzz
+	@set -e; for f in $(FUZZ_BINS); do mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$f); \
+		$$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus/$$(basename $$f); done
+
+# ---- integration: the real binary against the real qemu-img ----------------
+integration: setup $(BUILD)/cordon
+	$(PYTHON) -m pytest -q tests/integration
+
+test: setup
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) fuzz-smoke
+	$(MAKE) integration
+
+demo: setup $(BUILD)/cordon
+	@bash scripts/demo.sh
+
+bench: setup $(BUILD)/cordon
+	@bash bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

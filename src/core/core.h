@@ -1,0 +1,56 @@
+/*
+ * Core's entry point and per-run context.  Core is freestanding: it sees the
+ * world only through the hostcall table and the allocator in its env, keeps
+ * no global state, and reports failure as a negative errno plus one recorded
+ * message (core_fail) that core_run hands to the host.
+ */
+#ifndef CORDON_CORE_CORE_H
+#define CORDON_CORE_CORE_H
+
+#include "../abi/job.h"
+#include "errno_codes.h"
+#include "hostcall.h"
+#include "rt.h"
+
+/* Memory for core.  In a sandbox it hands out the shared region only. */
+struct core_alloc {
+	void *ctx;
+	/* align is a power of two; returns NULL when the cap is reached. */
+	void *(*alloc)(void *ctx, size_t size, size_t align);
+	void (*free)(void *ctx, void *ptr);
+};
+
+struct core_env {
+	const struct hostcalls *hc;
+	const struct core_alloc *mem;
+};
+
+#define CORE_ERR_MAX 512u
+
+/* One run: the env plus the first failure's message. */
+struct core_ctx {
+	const struct core_env *env;
+	char err[CORE_ERR_MAX];
+};
+
+void core_ctx_init(struct core_ctx *ctx, const struct core_env *env);
+
+/* Records the message (first failure wins) and returns err (negative). */
+int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Sends a line to the user now (warnings, non-fatal notes). */
+void core_say(struct core_ctx *ctx, uint32_t level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void *core_alloc(struct core_ctx *ctx, size_t size, size_t align);
+void core_free(struct core_ctx *ctx, void *ptr);
+
+/*
+ * Runs a job to completion and returns the exit status cordon should have
+ * (0 or 1).  On failure the recorded message has been sent as an error.
+ * The job is checked here too: core trusts nothing it did not check.
+ */
+int core_run(const struct core_env *env, const struct cordon_job *job);
+
+#endif

@@ -1,0 +1,47 @@
+/* Per-run context: the first failure's message, user lines, memory. */
+#include "core.h"
+
+void core_ctx_init(struct core_ctx *ctx, const struct core_env *env)
+{
+	ctx->env = env;
+	ctx->err[0] = '\0';
+}
+
+int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
+{
+	/* The first failure is the cause; later ones are consequences. */
+	if (ctx->err[0] == '\0') {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+		va_end(ap);
+	}
+	return err < 0 ? err : -CD_EINVAL;
+}
+
+void core_say(struct core_ctx *ctx, uint32_t level, const char *fmt, ...)
+{
+	char line[CORE_ERR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	const struct hostcalls *hc = ctx->env->hc;
+	hc->message(hc->ctx, level, line, len);
+}
+
+void *core_alloc(struct core_ctx *ctx, size_t size, size_t align)
+{
+	const struct core_alloc *m = ctx->env->mem;
+	return m->alloc(m->ctx, size, align);
+}
+
+void core_free(struct core_ctx *ctx, void *ptr)
+{
+	const struct core_alloc *m = ctx->env->mem;
+	if (ptr)
+		m->free(m->ctx, ptr);
+}

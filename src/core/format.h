@@ -1,0 +1,82 @@
+/*
+ * Image formats: one ops table per format, one probe order (format.c).
+ * A reader maps virtual offsets to extents; a writer lays out an output.
+ */
+#ifndef CORDON_CORE_FORMAT_H
+#define CORDON_CORE_FORMAT_H
+
+#include "core.h"
+
+enum extent_kind {
+	EXT_ZERO,  /* reads as zeros */
+	EXT_RAW,   /* stored verbatim at (dev, dev_off): copyable host-side */
+	EXT_OTHER, /* must be read through the format's read() */
+};
+
+struct extent {
+	enum extent_kind kind;
+	uint32_t dev;
+	uint64_t dev_off;
+};
+
+struct image {
+	const struct format_ops *ops;
+	struct core_ctx *ctx;
+	uint32_t dev;
+	uint64_t size; /* virtual size in bytes */
+	void *priv;
+};
+
+struct image_writer {
+	const struct writer_ops *ops;
+	struct core_ctx *ctx;
+	uint32_t dev;
+	uint64_t size;  /* virtual size */
+	bool zeroed;    /* the device starts as all zeros (fresh file) */
+	void *priv;
+};
+
+struct format_ops {
+	const char *name;
+	/* Score for the first bytes of a device (0 = not this format); NULL
+	 * when the format is never probed (raw is the fallback). */
+	int (*probe)(const uint8_t *head, size_t len);
+	int (*open)(struct image *img);
+	void (*close)(struct image *img);
+	/* Describes the run at off (< size): its kind in *ext, its length
+	 * (1..len) as the return value, or -errno. */
+	int64_t (*map)(struct image *img, uint64_t off, uint64_t len,
+		       struct extent *ext);
+	/* Reads an EXT_OTHER run; 0 or -errno. */
+	int (*read)(struct image *img, uint64_t off, void *buf, uint64_t len);
+	/* NULL when the format cannot be written. */
+	const struct writer_ops *writer;
+};
+
+struct writer_ops {
+	int (*create)(struct image_writer *w);
+	int (*write)(struct image_writer *w, uint64_t off, const void *buf,
+		     uint64_t len);
+	/* Host-side copy of raw input bytes; NULL = dd reads and writes. */
+	int (*copy)(struct image_writer *w, uint32_t src_dev, uint64_t src_off,
+		    uint64_t off, uint64_t len);
+	/* The run must read as zeros afterwards. */
+	int (*zero)(struct image_writer *w, uint64_t off, uint64_t len);
+	int (*finish)(struct image_writer *w);
+};
+
+extern const struct format_ops format_raw;
+
+/* Known formats by name (for -f/-O); NULL if none. */
+const struct format_ops *format_by_name(const char *name);
+
+/* Opens dev as fmt_name, or probes when fmt_name is "".  On failure the
+ * recorded message is qemu-img's ("Could not open 'x': ..."). */
+int image_open(struct core_ctx *ctx, uint32_t dev, const char *fmt_name,
+	       const char *display_name, struct image *img);
+void image_close(struct image *img);
+
+/* Reads any run of the virtual disk (zeros, raw or format-specific). */
+int image_read(struct image *img, uint64_t off, void *buf, uint64_t len);
+
+#endif

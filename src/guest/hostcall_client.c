@@ -1,0 +1,132 @@
+/*
+ * Hostcalls from inside a sandbox: each call fills the mailbox, rings the
+ * doorbell and reads the reply.  Buffers are sent as offsets into the shared
+ * region; a buffer outside it never reaches the host (-EFAULT here).
+ */
+#include "hostcall_client.h"
+
+#include "../core/errno_codes.h"
+#include "../core/rt.h"
+
+static int buf_offset(const struct hc_client *c, const void *buf, uint64_t len,
+		      uint64_t *off)
+{
+	uintptr_t p = (uintptr_t)buf, base = (uintptr_t)c->region;
+	if (p < base || p - base > c->region_len || len > c->region_len - (p - base))
+		return -CD_EFAULT;
+	*off = p - base;
+	return 0;
+}
+
+static int64_t call(struct hc_client *c, const struct hc_msg *req,
+		    uint64_t *ret2)
+{
+	volatile struct hc_msg *m = c->mbox;
+	m->op = req->op;
+	m->dev = req->dev;
+	m->dev2 = req->dev2;
+	m->level = req->level;
+	m->off = req->off;
+	m->off2 = req->off2;
+	m->len = req->len;
+	m->buf = req->buf;
+	m->ret = -CD_EIO;
+	m->ret2 = 0;
+	c->ring(c->ring_ctx);
+	if (ret2)
+		*ret2 = m->ret2;
+	return m->ret;
+}
+
+static int64_t cl_read(void *ctx, uint32_t dev, uint64_t off, void *buf,
+		       uint64_t len)
+{
+	struct hc_client *c = ctx;
+	struct hc_msg req = { .op = HC_OP_READ, .dev = dev, .off = off, .len = len };
+	if (buf_offset(c, buf, len, &req.buf) < 0)
+		return -CD_EFAULT;
+	return call(c, &req, NULL);
+}
+
+static int64_t cl_write(void *ctx, uint32_t dev, uint64_t off, const void *buf,
+			uint64_t len)
+{
+	struct hc_client *c = ctx;
+	struct hc_msg req = { .op = HC_OP_WRITE, .dev = dev, .off = off, .len = len };
+	if (buf_offset(c, buf, len, &req.buf) < 0)
+		return -CD_EFAULT;
+	return call(c, &req, NULL);
+}
+
+static int64_t cl_copy(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
+		       uint64_t dst_off, uint64_t len)
+{
+	struct hc_msg req = { .op = HC_OP_COPY, .dev = src, .off = src_off,
+			      .dev2 = dst, .off2 = dst_off, .len = len };
+	return call(ctx, &req, NULL);
+}
+
+static int64_t cl_size(void *ctx, uint32_t dev)
+{
+	struct hc_msg req = { .op = HC_OP_SIZE, .dev = dev };
+	return call(ctx, &req, NULL);
+}
+
+static int64_t cl_truncate(void *ctx, uint32_t dev, uint64_t size)
+{
+	struct hc_msg req = { .op = HC_OP_TRUNCATE, .dev = dev, .len = size };
+	return call(ctx, &req, NULL);
+}
+
+static int64_t cl_extent(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
+			 int *is_data)
+{
+	struct hc_msg req = { .op = HC_OP_EXTENT, .dev = dev, .off = off, .len = len };
+	uint64_t kind = 1;
+	int64_t n = call(ctx, &req, &kind);
+	*is_data = kind != 0;
+	return n;
+}
+
+static void cl_message(void *ctx, uint32_t level, const char *text, size_t len)
+{
+	struct hc_client *c = ctx;
+	/* The text may live on a stack the host cannot see (process sandbox):
+	 * send it from the message buffer in the mailbox page. */
+	if (len > HC_MAX_MESSAGE_LEN)
+		len = HC_MAX_MESSAGE_LEN;
+	memcpy(c->region + HC_REGION_MSGBUF_OFF, text, len);
+	struct hc_msg req = { .op = HC_OP_MESSAGE, .level = level, .len = len,
+			      .buf = HC_REGION_MSGBUF_OFF };
+	call(c, &req, NULL);
+}
+
+void hc_client_init(struct hc_client *c, uint8_t *region, uint64_t region_len,
+		    void (*ring)(void *), void *ring_ctx)
+{
+	c->region = region;
+	c->region_len = region_len;
+	c->mbox = (volatile struct hc_msg *)(region + HC_REGION_MAILBOX_OFF);
+	c->ring = ring;
+	c->ring_ctx = ring_ctx;
+}
+
+void hc_client_table(struct hc_client *c, struct hostcalls *t)
+{
+	*t = (struct hostcalls){
+		.ctx = c,
+		.read = cl_read,
+		.write = cl_write,
+		.copy = cl_copy,
+		.size = cl_size,
+		.truncate = cl_truncate,
+		.extent = cl_extent,
+		.message = cl_message,
+	};
+}
+
+void hc_client_exit(struct hc_client *c, int status)
+{
+	struct hc_msg req = { .op = HC_OP_EXIT, .off = (uint64_t)(uint32_t)status };
+	call(c, &req, NULL);
+}

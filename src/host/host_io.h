@@ -1,0 +1,26 @@
+/* File operations the hostcall server performs: whole-length loops over
+ * EINTR and short transfers, returning a count or -errno.  No image bytes
+ * are interpreted here. */
+#ifndef CORDON_HOST_HOST_IO_H
+#define CORDON_HOST_HOST_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Bytes read; short only at end of file. */
+int64_t host_pread_full(int fd, void *buf, uint64_t len, uint64_t off);
+int64_t host_pwrite_full(int fd, const void *buf, uint64_t len, uint64_t off);
+/* copy_file_range, falling back to pread/pwrite where the kernel can't
+ * (other filesystems, devices).  Short only at end of the source. */
+int64_t host_copy_range(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off,
+			uint64_t len);
+/* Size of a regular file or a block device. */
+int64_t host_fd_size(int fd);
+/* Regular file: ftruncate.  Device: it must already be large enough
+ * (-ENOSPC otherwise), as devices cannot grow. */
+int64_t host_set_size(int fd, uint64_t size);
+/* Length of the data or hole run at off, at most len (SEEK_DATA/SEEK_HOLE);
+ * everything is data where the file system cannot tell. */
+int64_t host_extent(int fd, uint64_t off, uint64_t len, bool *is_data);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * The host side of the sandbox boundary.  Both sandboxes hand every doorbell
+ * to hc_server_handle(), which copies the request out of shared memory,
+ * validates every field, and only then touches a file descriptor.
+ */
+#ifndef CORDON_HOST_HOSTCALL_SERVER_H
+#define CORDON_HOST_HOSTCALL_SERVER_H
+
+#include <stdint.h>
+
+#include "devices.h"
+
+enum hc_serve_result {
+	HC_SERVE_CONTINUE = 0, /* reply written; resume the sandbox */
+	HC_SERVE_EXIT,         /* the sandbox finished; exit_status is set */
+	HC_SERVE_VIOLATION,    /* bad request; violation says which; stop it */
+};
+
+struct hc_server {
+	struct host_devices *devs;
+	uint8_t *region;       /* shared memory as the host maps it */
+	uint64_t region_len;
+	uint32_t messages;     /* sent so far, capped at HC_MAX_MESSAGES */
+	uint32_t errors_seen;  /* HC_LEVEL_ERROR messages printed */
+	int exit_status;
+	char violation[256];
+};
+
+void hc_server_init(struct hc_server *s, struct host_devices *devs,
+		    uint8_t *region, uint64_t region_len);
+enum hc_serve_result hc_server_handle(struct hc_server *s);
+
+#endif

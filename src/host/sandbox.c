@@ -1,0 +1,42 @@
+/* Choosing a sandbox.  auto prefers the KVM microVM and falls back to the
+ * strict-seccomp process where /dev/kvm is missing or unusable. */
+#include "sandbox.h"
+
+#include <string.h>
+
+#include "../cli/report.h"
+
+int sandbox_kind_parse(const char *s, enum sandbox_kind *out)
+{
+	static const struct {
+		const char *name;
+		enum sandbox_kind kind;
+	} kinds[] = {
+		{ "auto", SANDBOX_AUTO },
+		{ "kvm", SANDBOX_KVM },
+		{ "process", SANDBOX_PROCESS },
+	};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(s, kinds[i].name) == 0) {
+			*out = kinds[i].kind;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int sandbox_run(enum sandbox_kind kind, const struct sandbox_limits *lim,
+		const struct cordon_job *job, struct host_devices *devs)
+{
+	if (kind == SANDBOX_AUTO)
+		kind = sandbox_kvm_usable() ? SANDBOX_KVM : SANDBOX_PROCESS;
+	if (kind == SANDBOX_KVM) {
+		if (!sandbox_kvm_usable()) {
+			report_error("the KVM sandbox is not usable here (/dev/kvm); "
+				     "use --sandbox=process");
+			return 1;
+		}
+		return sandbox_kvm_run(lim, job, devs);
+	}
+	return sandbox_process_run(lim, job, devs);
+}

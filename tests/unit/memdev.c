@@ -1,0 +1,218 @@
+/* In-memory hostcall table; see memdev.h. */
+#include "memdev.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/abi/job.h"
+
+static struct memdev *get(struct memdevs *m, uint32_t dev, bool output)
+{
+	if (dev >= m->count || (dev == CORDON_DEV_OUTPUT) != output) {
+		m->violations++;
+		return NULL;
+	}
+	return &m->dev[dev];
+}
+
+static int grow(struct memdev *d, uint64_t size)
+{
+	if (size <= d->size)
+		return 0;
+	if (size > (1ull << 32))
+		return -CD_EFBIG; /* tests keep outputs small */
+	uint8_t *p = realloc(d->data, size ? size : 1);
+	if (!p)
+		return -CD_ENOMEM;
+	memset(p + d->size, 0, size - d->size);
+	d->data = p;
+	d->size = size;
+	return 0;
+}
+
+static int64_t md_read(void *ctx, uint32_t dev, uint64_t off, void *buf, uint64_t len)
+{
+	struct memdevs *m = ctx;
+	struct memdev *d = get(m, dev, false);
+	if (!d || len > HC_MAX_IO_LEN)
+		return -CD_EINVAL;
+	if (m->fail_read)
+		return m->fail_read;
+	if (off >= d->size)
+		return 0;
+	uint64_t n = d->size - off < len ? d->size - off : len;
+	memcpy(buf, d->data + off, n);
+	return (int64_t)n;
+}
+
+static int64_t md_write(void *ctx, uint32_t dev, uint64_t off, const void *buf,
+			uint64_t len)
+{
+	struct memdevs *m = ctx;
+	struct memdev *d = get(m, dev, true);
+	if (!d || len > HC_MAX_IO_LEN || !d->created) {
+		m->violations += d != NULL;
+		return -CD_EINVAL;
+	}
+	int ret = grow(d, off + len);
+	if (ret < 0)
+		return ret;
+	memcpy(d->data + off, buf, len);
+	m->written += len;
+	return (int64_t)len;
+}
+
+static int64_t md_copy(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
+		       uint64_t dst_off, uint64_t len)
+{
+	struct memdevs *m = ctx;
+	struct memdev *s = get(m, src, false), *d = get(m, dst, true);
+	if (!s || !d || len > HC_MAX_COPY_LEN || !d->created)
+		return -CD_EINVAL;
+	if (m->fail_read)
+		return m->fail_read;
+	if (src_off >= s->size)
+		return 0;
+	uint64_t n = s->size - src_off < len ? s->size - src_off : len;
+	int ret = grow(d, dst_off + n);
+	if (ret < 0)
+		return ret;
+	memcpy(d->data + dst_off, s->data + src_off, n);
+	m->copied += n;
+	return (int64_t)n;
+}
+
+static int64_t md_size(void *ctx, uint32_t dev)
+{
+	struct memdevs *m = ctx;
+	if (dev >= m->count) {
+		m->violations++;
+		return -CD_EINVAL;
+	}
+	return (int64_t)m->dev[dev].size;
+}
+
+static int64_t md_truncate(void *ctx, uint32_t dev, uint64_t size)
+{
+	struct memdevs *m = ctx;
+	struct memdev *d = get(m, dev, true);
+	if (!d)
+		return -CD_EINVAL;
+	if (m->fail_truncate)
+		return m->fail_truncate;
+	d->created = true;
+	if (size < d->size) {
+		d->size = size;
+		return 0;
+	}
+	return grow(d, size);
+}
+
+static bool is_hole(const struct memdev *d, uint64_t off)
+{
+	return d->hole && d->hole[off / MEMDEV_HOLE_BLOCK];
+}
+
+static int64_t md_extent(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
+			 int *is_data)
+{
+	struct memdevs *m = ctx;
+	struct memdev *d = get(m, dev, false);
+	if (!d || len == 0)
+		return -CD_EINVAL;
+	if (off >= d->size) {
+		*is_data = 0;
+		return (int64_t)len;
+	}
+	bool hole = is_hole(d, off);
+	uint64_t end = off;
+	while (end < d->size && end - off < len && is_hole(d, end) == hole)
+		end = (end / MEMDEV_HOLE_BLOCK + 1) * MEMDEV_HOLE_BLOCK;
+	if (end > d->size)
+		end = d->size;
+	*is_data = !hole;
+	return (int64_t)(end - off < len ? end - off : len);
+}
+
+static void md_message(void *ctx, uint32_t level, const char *text, size_t len)
+{
+	struct memdevs *m = ctx;
+	if (m->nmsgs >= MEMDEV_MAX_MSGS || len >= CORE_ERR_MAX) {
+		m->violations++;
+		return;
+	}
+	memcpy(m->msgs[m->nmsgs], text, len);
+	m->msgs[m->nmsgs][len] = '\0';
+	m->msg_level[m->nmsgs++] = level;
+}
+
+struct md_block {
+	size_t size;
+	size_t pad[7]; /* keeps the user pointer 64-byte aligned */
+};
+
+static void *md_alloc(void *ctx, size_t size, size_t align)
+{
+	struct memdevs *m = ctx;
+	if (m->mem_cap && (size > m->mem_cap || m->mem_used > m->mem_cap - size))
+		return NULL;
+	if (align < 64)
+		align = 64;
+	struct md_block *b = aligned_alloc(align, align + ((size + align - 1) & ~(align - 1)));
+	if (!b)
+		return NULL;
+	uint8_t *user = (uint8_t *)b + align;
+	((size_t *)user)[-1] = size;
+	((void **)user)[-2] = b;
+	m->mem_used += size;
+	return user;
+}
+
+static void md_free(void *ctx, void *ptr)
+{
+	struct memdevs *m = ctx;
+	m->mem_used -= ((size_t *)ptr)[-1];
+	free(((void **)ptr)[-2]);
+}
+
+void memdevs_init(struct memdevs *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->count = 1; /* device 0: the output */
+	m->table = (struct hostcalls){
+		.ctx = m, .read = md_read, .write = md_write, .copy = md_copy,
+		.size = md_size, .truncate = md_truncate, .extent = md_extent,
+		.message = md_message,
+	};
+	m->alloc = (struct core_alloc){ .ctx = m, .alloc = md_alloc, .free = md_free };
+	m->env = (struct core_env){ .hc = &m->table, .mem = &m->alloc };
+}
+
+uint32_t memdevs_add_input(struct memdevs *m, const void *data, uint64_t size)
+{
+	uint32_t dev = m->count++;
+	struct memdev *d = &m->dev[dev];
+	d->data = malloc(size ? size : 1);
+	if (size)
+		memcpy(d->data, data, size);
+	d->size = size;
+	return dev;
+}
+
+void memdevs_punch(struct memdevs *m, uint32_t dev, uint64_t off, uint64_t len)
+{
+	struct memdev *d = &m->dev[dev];
+	uint64_t blocks = (d->size + MEMDEV_HOLE_BLOCK - 1) / MEMDEV_HOLE_BLOCK;
+	if (!d->hole)
+		d->hole = calloc(blocks ? blocks : 1, sizeof(bool));
+	for (uint64_t b = off / MEMDEV_HOLE_BLOCK; b * MEMDEV_HOLE_BLOCK < off + len && b < blocks; b++)
+		d->hole[b] = true;
+}
+
+void memdevs_free(struct memdevs *m)
+{
+	for (uint32_t i = 0; i < m->count; i++) {
+		free(m->dev[i].data);
+		free(m->dev[i].hole);
+	}
+}

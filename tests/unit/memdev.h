@@ -1,0 +1,51 @@
+/*
+ * In-memory devices serving core's hostcall table, for unit tests and fuzz
+ * targets.  Device 0 is the output, 1.. are inputs; roles are enforced the
+ * way the host enforces them, and a broken rule is recorded (violations),
+ * so a test can assert that core never asks for what it may not have.
+ */
+#ifndef CORDON_TESTS_MEMDEV_H
+#define CORDON_TESTS_MEMDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../../src/core/core.h"
+
+#define MEMDEV_MAX 8
+#define MEMDEV_MAX_MSGS 16
+#define MEMDEV_HOLE_BLOCK 4096u
+
+struct memdev {
+	uint8_t *data;
+	uint64_t size;
+	bool created;    /* output: truncate called */
+	bool *hole;      /* per 4 KiB block; NULL = all data */
+};
+
+struct memdevs {
+	struct memdev dev[MEMDEV_MAX];
+	uint32_t count;
+	char msgs[MEMDEV_MAX_MSGS][CORE_ERR_MAX];
+	uint32_t msg_level[MEMDEV_MAX_MSGS];
+	int nmsgs;
+	int violations;      /* requests the host would have refused */
+	uint64_t copied;     /* bytes moved by the copy hostcall */
+	uint64_t written;    /* bytes moved by the write hostcall */
+	int fail_truncate;   /* -errno to return from truncate, or 0 */
+	int fail_read;       /* -errno to return from read and copy, or 0 */
+	uint64_t mem_cap;    /* allocator cap in bytes (0 = none) */
+	uint64_t mem_used;
+	struct hostcalls table;
+	struct core_alloc alloc;
+	struct core_env env;
+};
+
+void memdevs_init(struct memdevs *m);
+/* Adds an input holding a copy of data; returns its device number. */
+uint32_t memdevs_add_input(struct memdevs *m, const void *data, uint64_t size);
+/* Marks [off, off+len) of an input as a hole (must be zeros in data). */
+void memdevs_punch(struct memdevs *m, uint32_t dev, uint64_t off, uint64_t len);
+void memdevs_free(struct memdevs *m);
+
+#endif
