@@ -29,7 +29,7 @@ GUEST_ASM := $(sort $(wildcard src/guest/kvm/*.S))
 
 HOST_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRC) $(HOST_SRC) $(CLI_SRC) $(SBOX_SRC))
 
-.PHONY: all setup test unit fuzz fuzz-smoke fuzz-long integration demo bench clean
+.PHONY: all setup test unit guest-payloads test-build fuzz fuzz-smoke fuzz-long integration demo bench clean
 all: $(BUILD)/cordon
 
 setup:
@@ -68,6 +68,34 @@ $(BUILD)/guest/guest.elf: $(GUEST_OBJ) src/guest/kvm/guest.ld
 $(BUILD)/guest/guest.bin: $(BUILD)/guest/guest.elf
 	objcopy -O binary $< $@
 
+# ---- test-only build: build/cordon-test and misbehaving guest payloads -------
+# Never shipped.  build/cordon-test is the product built with
+# -DCORDON_TEST_HOOKS, which honours CORDON_TEST_GUEST=<payload.bin> (run that
+# guest image instead of the embedded one), CORDON_TEST_TIMEOUT_MS and
+# CORDON_TEST_MISBEHAVE.  Payloads (tests/guest_payloads/*.c) each define
+# their own sandbox_entry() and link against the guest runtime only.
+TEST_HOST_OBJ := $(patsubst %.c,$(BUILD)/test/%.o,$(CORE_SRC) $(HOST_SRC) $(CLI_SRC) $(SBOX_SRC))
+PAYLOAD_SRC   := $(sort $(wildcard tests/guest_payloads/*.c))
+PAYLOAD_BINS  := $(patsubst tests/guest_payloads/%.c,$(BUILD)/payloads/%.bin,$(PAYLOAD_SRC))
+PAYLOAD_RT    := $(patsubst %.c,$(BUILD)/guest/%.o,$(GUEST_SRC) src/guest/hostcall_client.c) \
+	$(patsubst %.S,$(BUILD)/guest/%.o,$(GUEST_ASM))
+
+$(BUILD)/test/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -DCORDON_TEST_HOOKS -c $< -o $@
+$(BUILD)/cordon-test: $(TEST_HOST_OBJ) $(BUILD)/host/guest_blob.o
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/payloads/%.elf: $(BUILD)/guest/tests/guest_payloads/%.o $(PAYLOAD_RT) src/guest/kvm/guest.ld
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -T src/guest/kvm/guest.ld -o $@ $< $(PAYLOAD_RT) -lgcc
+$(BUILD)/payloads/%.bin: $(BUILD)/payloads/%.elf
+	objcopy -O binary $< $@
+.PRECIOUS: $(BUILD)/payloads/%.elf
+
+guest-payloads: $(PAYLOAD_BINS)
+test-build: $(BUILD)/cordon-test guest-payloads
+
 # ---- unit tests: core and host pieces in-process, ASan+UBSan ---------------
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
@@ -83,7 +111,7 @@ $(BUILD)/unit/obj/%.o: %.c
 	$(CLANG) $(TEST_CFLAGS) -c $< -o $@
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(TEST_CFLAGS) -o $@ $^ -lcmocka
+	$(CLANG) $(TEST_CFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka
 
 unit: setup $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -105,7 +133,7 @@ $(BUILD)/fuzz/obj/%.o: %.c
 	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIBS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^)
 
 fuzz: setup $(FUZZ_BINS)
 
@@ -119,7 +147,7 @@ fuzz-long: fuzz
 		$$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus/$$(basename $$f); done
 
 # ---- integration: the real binary against the real qemu-img ----------------
-integration: setup $(BUILD)/cordon
+integration: setup $(BUILD)/cordon test-build
 	$(PYTHON) -m pytest -q tests/integration
 
 test: setup

@@ -68,10 +68,10 @@ static uintptr_t fit(const struct blk *b, size_t need, size_t align)
 void *region_alloc(void *ctx, size_t size, size_t align)
 {
 	struct region_alloc *a = ctx;
+	if (align == 0 || (align & (align - 1)) != 0 || align > MAX_ALIGN)
+		return NULL;
 	if (align < HDR)
 		align = HDR;
-	if ((align & (align - 1)) != 0 || align > MAX_ALIGN)
-		return NULL;
 	if (size > a->size)
 		return NULL;
 	size_t need = align_up(size, HDR) + HDR;

@@ -41,7 +41,11 @@ void sandbox_misbehave(struct hc_client *c, int kind)
 	switch (kind) {
 	case 1: syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY); break;
 	case 2: for (;;) __asm__ volatile(""); break;
-	case 3: *(volatile int *)(uintptr_t)8 = 1; break;
+	case 3: {
+		volatile int *volatile bad = (volatile int *)(uintptr_t)8;
+		*bad = 1;
+		break;
+	}
 	case 4: send_raw(c, HC_OP_READ, CORDON_DEV_INPUT, 4096, c->region_len - 16); break;
 	case 5: send_raw(c, HC_OP_READ, 7, 512, HC_REGION_FREE_OFF); break;
 	case 6: send_raw(c, HC_OP_WRITE, CORDON_DEV_INPUT, 512, HC_REGION_FREE_OFF); break;

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -40,6 +41,27 @@ static _Noreturn void child_exit(int status)
 		syscall(SYS_exit, status);
 }
 
+/* Strict mode already forbids mmap and brk, so the child can use only what
+ * is mapped at the fork: the shared region and its stack.  RLIMIT_AS caps
+ * the stack's growth too, at what is mapped now plus STACK_SLACK. */
+#define STACK_SLACK (8ull << 20)
+
+static void cap_address_space(void)
+{
+	char buf[64] = { 0 };
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	unsigned long long pages = n > 0 ? strtoull(buf, NULL, 10) : 0;
+	if (pages == 0)
+		return;
+	uint64_t cap = pages * (uint64_t)sysconf(_SC_PAGESIZE) + STACK_SLACK;
+	struct rlimit rl = { cap, cap };
+	setrlimit(RLIMIT_AS, &rl);
+}
+
 static void child_ring(void *unused)
 {
 	(void)unused;
@@ -59,6 +81,7 @@ static _Noreturn void child_main(uint8_t *region, uint64_t len, int reply_rd,
 	int r = fcntl(reply_rd, F_DUPFD, 10), w = fcntl(request_wr, F_DUPFD, 10);
 	if (r < 0 || w < 0 || dup2(r, CHILD_REPLY_FD) < 0 || dup2(w, CHILD_REQUEST_FD) < 0)
 		child_exit(1);
+	cap_address_space();
 	if (syscall(SYS_close_range, 2, ~0U, 0) < 0)
 		child_exit(1);
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT) < 0)

@@ -1,0 +1,12 @@
+/* A read whose buffer runs past the end of guest memory. */
+#include "payload.h"
+
+void sandbox_entry(struct hc_client *c, void *heap, size_t heap_len)
+{
+	(void)heap, (void)heap_len;
+	struct hc_msg req = { .op = HC_OP_READ, .dev = CORDON_DEV_INPUT, .len = 4096,
+			      .buf = c->region_len - 16 };
+	raw_hostcall(&req);
+	payload_exit(0);
+	spin_forever();
+}

@@ -1,0 +1,52 @@
+/*
+ * Test-only guest payloads: each file is a whole guest image (the real boot
+ * stub, IDT and libc from src/guest, plus its own sandbox_entry() instead of
+ * core's, running at CPL 3 like core) that breaks one rule on purpose.  Built by `make guest-payloads`,
+ * run only through build/cordon-test with CORDON_TEST_GUEST=<name>.bin;
+ * never embedded in the shipped binary.  tests/integration/
+ * test_sandbox_kvm.py says what each must end with.
+ */
+#ifndef CORDON_TESTS_GUEST_PAYLOAD_H
+#define CORDON_TESTS_GUEST_PAYLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../src/abi/hostcall_abi.h"
+#include "../../src/abi/job.h"
+#include "../../src/guest/hostcall_client.h"
+#include "../../src/guest/kvm/kvm_guest.h"
+#include "../../src/guest/kvm/kvm_layout.h"
+#include "../../src/guest/sandbox_entry.h"
+
+/* A hostcall with every field chosen by the payload, bypassing the checks
+ * the real client makes: the host must make them itself. */
+static inline int64_t raw_hostcall(const struct hc_msg *req)
+{
+	volatile struct hc_msg *m = (volatile struct hc_msg *)(uintptr_t)HC_REGION_MAILBOX_OFF;
+	m->op = req->op;
+	m->dev = req->dev;
+	m->dev2 = req->dev2;
+	m->level = req->level;
+	m->off = req->off;
+	m->off2 = req->off2;
+	m->len = req->len;
+	m->buf = req->buf;
+	m->ret = -1;
+	kvm_doorbell();
+	return m->ret;
+}
+
+static inline void payload_exit(int status)
+{
+	struct hc_msg req = { .op = HC_OP_EXIT, .off = (uint64_t)status };
+	raw_hostcall(&req);
+}
+
+static inline __attribute__((noreturn)) void spin_forever(void)
+{
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+}
+
+#endif
