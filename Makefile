@@ -140,11 +140,11 @@ fuzz: setup $(FUZZ_BINS)
 fuzz-smoke: fuzz
 	@set -e; for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_SMOKE_RUNS) runs)"; \
 		mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$f); \
-		$$f -runs=$(FUZZ_SMOKE_RUNS) -seed=1 $(BUILD)/fuzz/corpus/$$(basename $$f) 2>&1 | tail -2; done
+		$$f -runs=$(FUZZ_SMOKE_RUNS) -seed=1 -close_fd_mask=2 $(BUILD)/fuzz/corpus/$$(basename $$f) 2>&1 | tail -1; done
 
 fuzz-long: fuzz
 	@set -e; for f in $(FUZZ_BINS); do mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$f); \
-		$$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus/$$(basename $$f); done
+		$$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 $(BUILD)/fuzz/corpus/$$(basename $$f); done
 
 # ---- integration: the real binary against the real qemu-img ----------------
 integration: setup $(BUILD)/cordon test-build

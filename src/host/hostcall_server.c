@@ -38,6 +38,7 @@ void hc_server_init(struct hc_server *s, struct host_devices *devs,
 	s->devs = devs;
 	s->region = region;
 	s->region_len = region_len;
+	s->buf_floor = HC_REGION_FREE_OFF;
 	s->exit_status = 1;
 }
 
@@ -74,6 +75,16 @@ static int check_dev(struct hc_server *s, const struct hc_msg *m, uint32_t dev,
 	return 0;
 }
 
+static bool buffer_ok(const struct hc_server *s, const struct hc_msg *m,
+		      uint64_t len)
+{
+	if (m->op == HC_OP_MESSAGE && m->buf == HC_REGION_MSGBUF_OFF &&
+	    len <= HC_MAX_MESSAGE_LEN)
+		return true;
+	return m->buf >= s->buf_floor && m->buf <= s->region_len &&
+	       len <= s->region_len - m->buf;
+}
+
 /* [off, off+len) is a valid file range and, for I/O, [buf, buf+len) lies
  * inside the region. */
 static int check_range(struct hc_server *s, const struct hc_msg *m, uint64_t off,
@@ -89,7 +100,7 @@ static int check_range(struct hc_server *s, const struct hc_msg *m, uint64_t off
 			  (unsigned long long)off, (unsigned long long)len);
 		return -1;
 	}
-	if (has_buf && (m->buf > s->region_len || len > s->region_len - m->buf)) {
+	if (has_buf && !buffer_ok(s, m, len)) {
 		violation(s, "%s buffer at 0x%llx + %llu is outside sandbox memory",
 			  op_names[m->op], (unsigned long long)m->buf,
 			  (unsigned long long)len);

@@ -20,6 +20,11 @@ struct hc_server {
 	struct host_devices *devs;
 	uint8_t *region;       /* shared memory as the host maps it */
 	uint64_t region_len;
+	/* Data buffers must lie in [buf_floor, region_len): the sandbox's heap.
+	 * Below it are the mailbox, the job and (KVM) the guest's page tables
+	 * and stacks, which no hostcall may overwrite.  Message text may also
+	 * come from the message buffer in the mailbox page. */
+	uint64_t buf_floor;
 	uint32_t messages;     /* sent so far, capped at HC_MAX_MESSAGES */
 	uint32_t errors_seen;  /* HC_LEVEL_ERROR messages printed */
 	int exit_status;

@@ -488,6 +488,7 @@ static int vmm_setup(struct vmm *v, const struct sandbox_limits *lim,
 		return -1;
 	}
 	hc_server_init(&v->server, devs, v->vm.mem, v->vm.mem_len);
+	v->server.buf_floor = img->end; /* the guest's heap; checked by vm_create */
 	int err = watchdog_arm(v);
 	if (err < 0) {
 		fprintf(stderr, "cordon: the sandbox could not start: watchdog: %s\n",

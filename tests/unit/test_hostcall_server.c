@@ -132,6 +132,13 @@ static void bad_requests_are_violations(void **state)
 					     .buf = REGION_LEN - 100 }, "outside sandbox memory");
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_READ, .dev = 1, .len = 16,
 					     .buf = UINT64_MAX - 8 }, "outside sandbox memory");
+	/* Not over the mailbox, the job or anything else below the heap. */
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_READ, .dev = 1, .len = 64,
+					     .buf = HC_REGION_MAILBOX_OFF }, "outside sandbox memory");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_READ, .dev = 1, .len = 16,
+					     .buf = HC_REGION_FREE_OFF - 8 }, "outside sandbox memory");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_MESSAGE, .len = 4,
+					     .buf = HC_REGION_JOB_OFF }, "outside sandbox memory");
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_READ, .dev = 1,
 					     .len = HC_MAX_IO_LEN + 1, .buf = buf }, "limit");
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_READ, .dev = 1, .off = INT64_MAX,
