@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Speed of cordon dd as ratios against qemu-img dd, coreutils dd and cp on the
+# same files, in one run.  Timings are medians of hyperfine runs with the
+# page cache warm (the input is read once first), outputs removed between
+# runs.  Never used as a pass/fail threshold.
+#
+#   BENCH_SIZE_MB=1024   size of the big raw input (default 1024)
+#   BENCH_QEMU_MB=128    window qemu-img dd bs=512 is timed on (scaled up);
+#                        set it to BENCH_SIZE_MB for the full run (~160 s)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cordon=$PWD/build/cordon
+size_mb=${BENCH_SIZE_MB:-1024}
+qemu_mb=${BENCH_QEMU_MB:-128}
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/cordon-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+median() { # hyperfine json -> median seconds
+	/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"
+}
+bench() { # name runs prepare command...
+	local name=$1 runs=$2 prep=$3; shift 3
+	hyperfine -N --style none --runs "$runs" --warmup 1 --prepare "$prep" \
+		--export-json "$name.json" "$*" >/dev/null 2>&1
+	median "$name.json"
+}
+ratio() { /usr/bin/python3 -c 'import sys; a,b=map(float,sys.argv[1:]); print(f"{a/b:8.2f}x")' "$1" "$2"; }
+ms() { /usr/bin/python3 -c 'import sys; print(f"{float(sys.argv[1])*1000:9.1f} ms")' "$1"; }
+
+kinds=(process)
+"$cordon" dd --sandbox=kvm count=0 if=/proc/self/exe of=/dev/null >/dev/null 2>&1 && kinds=(kvm process) || true
+[ -r /dev/kvm ] && kinds=(kvm process)
+
+echo "== start-up: a trivial dd (1 MiB raw input, whole image)"
+head -c 1M /dev/urandom > small.raw
+q_small=$(bench q_small 30 "rm -f o.raw" qemu-img dd if=small.raw of=o.raw)
+echo "qemu-img dd               $(ms "$q_small")"
+for k in "${kinds[@]}"; do
+	c=$(bench "c_small_$k" 30 "rm -f o.raw" "$cordon" dd --sandbox="$k" if=small.raw of=o.raw)
+	echo "cordon dd ($k)$(printf '%*s' $((11 - ${#k})) '')$(ms "$c")   qemu-img/cordon $(ratio "$q_small" "$c")"
+	c0=$(bench "c_zero_$k" 30 "rm -f o.raw" "$cordon" dd --sandbox="$k" count=0 if=small.raw of=o.raw)
+	echo "  sandbox start + empty dd ($k): $(ms "$c0")"
+done
+
+echo
+echo "== ${size_mb} MiB raw -> raw, bs default (512)"
+head -c "${size_mb}M" /dev/urandom > big.raw
+cat big.raw > /dev/null
+t_cp=$(bench cp 5 "rm -f o.raw" cp big.raw o.raw)
+t_dd=$(bench dd 5 "rm -f o.raw" dd if=big.raw of=o.raw bs=1M status=none)
+echo "cp                        $(ms "$t_cp")"
+echo "dd bs=1M (coreutils)      $(ms "$t_dd")"
+for k in "${kinds[@]}"; do
+	c=$(bench "c_big_$k" 5 "rm -f o.raw" "$cordon" dd --sandbox="$k" if=big.raw of=o.raw)
+	nc=$(CORDON_HOST_COPY=0 bench "c_big_nocopy_$k" 5 "rm -f o.raw" "$cordon" dd --sandbox="$k" if=big.raw of=o.raw)
+	echo "cordon dd ($k)$(printf '%*s' $((11 - ${#k})) '')$(ms "$c")   cordon/cp $(ratio "$c" "$t_cp")   cordon/dd $(ratio "$c" "$t_dd")"
+	echo "  without host-side copy  $(ms "$nc")   (every byte through the sandbox; CORDON_HOST_COPY=0)"
+done
+echo "cp + sync                 $(ms "$(bench cp_sync 3 "rm -f o.raw" sh -c "cp big.raw o.raw && sync o.raw")")   (cordon flushes like qemu-img; cp does not)"
+
+rm -f o.raw
+start=$(date +%s%N)
+qemu-img dd if=big.raw of=o.raw count=$((qemu_mb * 2048))
+end=$(date +%s%N)
+q_big=$(/usr/bin/python3 -c "print(($end - $start) / 1e9 * $size_mb / $qemu_mb)")
+note=""
+[ "$qemu_mb" != "$size_mb" ] && note=" (timed on ${qemu_mb} MiB, scaled to ${size_mb} MiB)"
+echo "qemu-img dd bs=512        $(ms "$q_big")$note"
+for k in "${kinds[@]}"; do
+	echo "  qemu-img/cordon ($k): $(ratio "$q_big" "$(median "c_big_$k.json")")"
+done
