@@ -24,6 +24,9 @@ enum cordon_command {
 /* dd flags: which operands were given (qemu distinguishes absent from 0). */
 #define DD_HAVE_COUNT (1u << 0)
 #define DD_HAVE_SKIP (1u << 1)
+/* Move every byte through the sandbox instead of host-side copies
+ * (CORDON_HOST_COPY=0): for benchmarks and for checking the slow path. */
+#define DD_NO_HOST_COPY (1u << 2)
 
 /* Device numbers the host assigns. */
 #define CORDON_DEV_OUTPUT 0u

@@ -69,7 +69,8 @@ static int dd_step(struct dd_state *st, uint64_t pos, uint64_t out_off,
 	int ret;
 	if (ext.kind == EXT_ZERO)
 		ret = st->out.ops->zero(&st->out, out_off, (uint64_t)n);
-	else if (ext.kind == EXT_RAW && st->out.ops->copy)
+	else if (ext.kind == EXT_RAW && st->out.ops->copy &&
+		 !(st->job->dd_flags & DD_NO_HOST_COPY))
 		ret = st->out.ops->copy(&st->out, ext.dev, ext.dev_off, out_off,
 					(uint64_t)n);
 	else

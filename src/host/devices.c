@@ -33,6 +33,11 @@ int devices_open_input(struct host_devices *d, const char *in_path)
 {
 	devices_init(d);
 	d->dev[CORDON_DEV_INPUT].name = in_path;
+	if (in_path[0] == '\0') {
+		report_error("Could not open '': The 'file' block driver requires a "
+			     "file name");
+		return -1;
+	}
 	int fd = open(in_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		report_error("Could not open '%s': Could not open '%s': %s", in_path,

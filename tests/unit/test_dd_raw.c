@@ -117,6 +117,24 @@ static void holes_are_not_copied(void **state)
 	memdevs_free(&m);
 }
 
+static void no_host_copy_moves_data_through_core(void **state)
+{
+	(void)state;
+	struct memdevs m;
+	memdevs_init(&m);
+	uint64_t len = 5 * 4096 + 100;
+	uint8_t *in = pattern(len);
+	memdevs_add_input(&m, in, len);
+	struct cordon_job job = job_for(512, 0, 0, 0, 0);
+	job.dd_flags |= DD_NO_HOST_COPY;
+	assert_int_equal(core_run(&m.env, &job), 0);
+	check_output(&m, in, len, 0, len);
+	assert_int_equal(m.copied, 0);
+	assert_int_equal(m.written, len);
+	free(in);
+	memdevs_free(&m);
+}
+
 static void holes_are_written_when_output_is_not_fresh(void **state)
 {
 	(void)state;
@@ -212,6 +230,7 @@ int main(void)
 		cmocka_unit_test(skip_past_end_warns_and_succeeds),
 		cmocka_unit_test(holes_are_not_copied),
 		cmocka_unit_test(holes_are_written_when_output_is_not_fresh),
+		cmocka_unit_test(no_host_copy_moves_data_through_core),
 		cmocka_unit_test(errors_in_qemu_img_words),
 		cmocka_unit_test(bad_jobs_are_refused),
 		cmocka_unit_test(out_of_memory_is_an_error),

@@ -1,0 +1,166 @@
+/*
+ * qemu-img dd's argument parsing (qemu-img.c img_dd), message for message.
+ * getopt is told ":..." so that it prints nothing: qemu-img prints
+ * argv[optind - 1] itself, which for "-Ux" is "-Ux" and for "-xU" is the
+ * argument before it; using the same getopt call keeps that exact.
+ */
+#include "dd_args.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <string.h>
+
+#include "../abi/job.h"
+#include "cmd.h"
+#include "report.h"
+#include "size_parse.h"
+
+#define DD_DEFAULT_BS 512u
+
+enum {
+	OPT_SANDBOX = 0x100, /* past every char, so never a short option */
+	OPT_SANDBOX_MEMORY,
+	OPT_SANDBOX_TIMEOUT,
+};
+
+/* --object and --image-opts are deliberately absent: cordon takes no QOM
+ * objects and no option strings, so they are unrecognized options. */
+static const struct option dd_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "force-share", no_argument, NULL, 'U' },
+	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
+	{ "sandbox-memory", required_argument, NULL, OPT_SANDBOX_MEMORY },
+	{ "sandbox-timeout", required_argument, NULL, OPT_SANDBOX_TIMEOUT },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option; DD_ARGS_RUN to go on. */
+static enum dd_args_result dd_option(int c, char **argv, struct dd_args *a)
+{
+	switch (c) {
+	case 'f': a->in_fmt = optarg; break;
+	case 'O': a->out_fmt = optarg; break;
+	case 'U': a->force_share = true; break;
+	case OPT_SANDBOX: a->sandbox = optarg; break;
+	case OPT_SANDBOX_MEMORY: a->sandbox_memory = optarg; break;
+	case OPT_SANDBOX_TIMEOUT: a->sandbox_timeout = optarg; break;
+	case 'h':
+		cmd_dd_usage(stdout);
+		return DD_ARGS_HELP;
+	case ':': /* qemu-img's missing_argument() */
+		report_error("missing argument for option '%s'", argv[optind - 1]);
+		report_try_help();
+		return DD_ARGS_ERROR;
+	default: /* qemu-img's unrecognized_option() */
+		report_error("unrecognized option '%s'", argv[optind - 1]);
+		report_try_help();
+		return DD_ARGS_ERROR;
+	}
+	return DD_ARGS_RUN;
+}
+
+/* ---- operands: "key=value", qemu-img's table and setters ---------------- */
+
+static int set_bs(const char *v, struct dd_args *a)
+{
+	int64_t res = cvtnum_full("bs", v, 1, INT_MAX);
+
+	if (res < 0)
+		return -1;
+	a->bs = (uint64_t)res;
+	return 0;
+}
+
+static int set_count(const char *v, struct dd_args *a)
+{
+	int64_t res = cvtnum("count", v);
+
+	if (res < 0)
+		return -1;
+	a->count = (uint64_t)res;
+	return 0;
+}
+
+static int set_skip(const char *v, struct dd_args *a)
+{
+	int64_t res = cvtnum("skip", v);
+
+	if (res < 0)
+		return -1;
+	a->skip = (uint64_t)res;
+	return 0;
+}
+
+static int set_if(const char *v, struct dd_args *a)
+{
+	a->in = v;
+	return 0;
+}
+
+static int set_of(const char *v, struct dd_args *a)
+{
+	a->out = v;
+	return 0;
+}
+
+static const struct dd_operand {
+	const char *name;
+	int (*set)(const char *value, struct dd_args *a);
+	uint32_t flag; /* recorded once the value is accepted */
+} dd_operands[] = {
+	{ "bs", set_bs, 0 },
+	{ "count", set_count, DD_HAVE_COUNT },
+	{ "if", set_if, 0 },
+	{ "of", set_of, 0 },
+	{ "skip", set_skip, DD_HAVE_SKIP },
+};
+
+#define N_OPERANDS (sizeof(dd_operands) / sizeof(dd_operands[0]))
+
+static const struct dd_operand *find_operand(const char *key, size_t len)
+{
+	for (size_t i = 0; i < N_OPERANDS; i++)
+		if (strlen(dd_operands[i].name) == len &&
+		    memcmp(dd_operands[i].name, key, len) == 0)
+			return &dd_operands[i];
+	return NULL;
+}
+
+/* One operand; qemu-img names only the key of an unknown one. */
+static int dd_operand(const char *arg, struct dd_args *a)
+{
+	const char *eq = strchr(arg, '=');
+	const struct dd_operand *op;
+
+	if (!eq) {
+		report_error("unrecognized operand %s", arg);
+		return -1;
+	}
+	op = find_operand(arg, (size_t)(eq - arg));
+	if (!op) {
+		report_error("unrecognized operand %.*s", (int)(eq - arg), arg);
+		return -1;
+	}
+	if (op->set(eq + 1, a) != 0)
+		return -1;
+	a->flags |= op->flag;
+	return 0;
+}
+
+enum dd_args_result dd_args_parse(int argc, char **argv, struct dd_args *a)
+{
+	enum dd_args_result r;
+	int c;
+
+	*a = (struct dd_args){ .bs = DD_DEFAULT_BS };
+	while ((c = getopt_long(argc, argv, ":hf:O:U", dd_longopts, NULL)) != -1) {
+		r = dd_option(c, argv, a);
+		if (r != DD_ARGS_RUN)
+			return r;
+	}
+	/* Left to right; the first bad operand ends the run. */
+	for (int i = optind; i < argc; i++)
+		if (dd_operand(argv[i], a) != 0)
+			return DD_ARGS_ERROR;
+	return DD_ARGS_RUN;
+}

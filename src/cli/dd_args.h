@@ -1,0 +1,37 @@
+/*
+ * qemu-img dd's command line: options (getopt_long ":hf:O:U" plus cordon's
+ * --sandbox*) and then the dd operands, in qemu-img's order and with its
+ * messages.  No files are touched here.
+ */
+#ifndef CORDON_CLI_DD_ARGS_H
+#define CORDON_CLI_DD_ARGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct dd_args {
+	const char *in;      /* if=, NULL when absent ("" is a name) */
+	const char *out;     /* of= */
+	const char *in_fmt;  /* -f, NULL = probe */
+	const char *out_fmt; /* -O, NULL = raw */
+	uint64_t bs;         /* bytes, 1..INT_MAX; 512 unless bs= */
+	uint64_t count;      /* blocks, with DD_HAVE_COUNT */
+	uint64_t skip;       /* blocks, with DD_HAVE_SKIP */
+	uint32_t flags;      /* DD_HAVE_* */
+	bool force_share;    /* -U: accepted; cordon takes no locks anyway */
+	/* cordon's own options, NULL when not given (the environment decides) */
+	const char *sandbox;
+	const char *sandbox_memory;
+	const char *sandbox_timeout;
+};
+
+enum dd_args_result {
+	DD_ARGS_RUN,   /* parsed: go on */
+	DD_ARGS_HELP,  /* -h: usage printed, exit 0 */
+	DD_ARGS_ERROR, /* message printed, exit 1 */
+};
+
+/* argv[0] is "dd".  Permutes argv (GNU getopt). */
+enum dd_args_result dd_args_parse(int argc, char **argv, struct dd_args *a);
+
+#endif
