@@ -138,9 +138,11 @@ $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIBS)
 fuzz: setup $(FUZZ_BINS)
 
 fuzz-smoke: fuzz
-	@set -e; for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_SMOKE_RUNS) runs)"; \
-		mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$f); \
-		$$f -runs=$(FUZZ_SMOKE_RUNS) -seed=1 -close_fd_mask=2 $(BUILD)/fuzz/corpus/$$(basename $$f) 2>&1 | tail -1; done
+	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); echo "== $$n ($(FUZZ_SMOKE_RUNS) runs)"; \
+		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
+		$$f -runs=$(FUZZ_SMOKE_RUNS) -seed=1 -close_fd_mask=2 $(BUILD)/fuzz/corpus/$$n \
+			> $(BUILD)/fuzz/$$n.log 2>&1 || { cat $(BUILD)/fuzz/$$n.log; exit 1; }; \
+		tail -1 $(BUILD)/fuzz/$$n.log; done
 
 fuzz-long: fuzz
 	@set -e; for f in $(FUZZ_BINS); do mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$f); \
