@@ -25,12 +25,26 @@ enum hc_op {
 	HC_OP_EXTENT = 6,    /* dev, off, len -> ret run length, ret2 = 1 data / 0 hole */
 	HC_OP_MESSAGE = 7,   /* level, len, buf = text (not NUL-terminated) */
 	HC_OP_EXIT = 8,      /* off = exit status; the sandbox stops after this */
+	HC_OP_OPEN_BACKING = 9, /* dev = image naming it, len, buf = name (not
+				 * NUL-terminated) -> ret new input device;
+				 * on refusal -errno and ret2 = enum hc_backing_rule */
 	HC_OP__COUNT
 };
 
 enum hc_level {
 	HC_LEVEL_ERROR = 0,   /* printed as "cordon: <text>" */
 	HC_LEVEL_WARNING = 1, /* printed as "cordon: warning: <text>" */
+};
+
+/* Why the host refused a backing file (ret2 of HC_OP_OPEN_BACKING). */
+enum hc_backing_rule {
+	HC_BACKING_OK = 0,
+	HC_BACKING_NOT_FOUND,    /* open() failed; ret is its -errno */
+	HC_BACKING_OUTSIDE,      /* not inside the image's directory or --backing-allow */
+	HC_BACKING_NOT_REGULAR,  /* a directory, device, socket... */
+	HC_BACKING_TOO_DEEP,     /* more than HC_MAX_BACKING_DEPTH links */
+	HC_BACKING_LOOP,         /* the file is already in the chain */
+	HC_BACKING_BAD_NAME,     /* empty, NUL inside, protocol prefix */
 };
 
 struct hc_msg {
@@ -56,6 +70,8 @@ _Static_assert(sizeof(struct hc_msg) == 64, "hc_msg is part of the ABI");
 #define HC_MAX_MESSAGE_LEN 1024u     /* one message's text */
 #define HC_MAX_MESSAGES 64u          /* messages per run: a flood is an attack */
 #define HC_MAX_DEVICES 32u           /* input chain + output */
+#define HC_MAX_BACKING_DEPTH 16u     /* backing links below the input */
+#define HC_MAX_BACKING_NAME 1023u    /* qcow2's own limit on the name */
 
 /*
  * Layout of the start of the shared region, the same in both sandboxes.  For

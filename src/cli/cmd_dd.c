@@ -9,6 +9,7 @@
 
 #include "../abi/job.h"
 #include "../core/format.h"
+#include "../host/backing_policy.h"
 #include "../host/devices.h"
 #include "../host/sandbox.h"
 #include "cmd.h"
@@ -37,7 +38,11 @@ void cmd_dd_usage(FILE *f)
 	      "CORDON_SANDBOX_TIMEOUT):\n"
 	      "  --sandbox=auto|kvm|process  auto: KVM when usable, else process\n"
 	      "  --sandbox-memory=SIZE       sandbox memory, 4M to 4G (default 64M)\n"
-	      "  --sandbox-timeout=SECONDS   wall-clock limit (default 3600)\n", f);
+	      "  --sandbox-timeout=SECONDS   wall-clock limit (default 3600)\n"
+	      "\n"
+	      "Backing files named inside images are opened only from the image's\n"
+	      "own directory (and below) unless allowed here:\n"
+	      "  --backing-allow=DIR         also allow files under DIR (repeatable)\n", f);
 }
 
 /* Fixed-size copy for the job; false when it does not fit. */
@@ -138,6 +143,9 @@ static int dd_execute(const struct dd_args *a, const struct sandbox_config *cfg,
 	devices_reset(&devs);
 	if (devices_open_input(&devs, a->in) < 0)
 		goto out;
+	for (unsigned i = 0; i < a->n_backing_allow; i++)
+		if (backing_allow_dir(&devs, a->backing_allow[i]) < 0)
+			goto out;
 	if (set_names(a, job) < 0 || devices_prepare_output(&devs, a->out) < 0)
 		goto out;
 	job->out_zeroed = devs.out.is_regular;

@@ -21,6 +21,7 @@ enum {
 	OPT_SANDBOX = 0x100, /* past every char, so never a short option */
 	OPT_SANDBOX_MEMORY,
 	OPT_SANDBOX_TIMEOUT,
+	OPT_BACKING_ALLOW,
 };
 
 /* --object and --image-opts are deliberately absent: cordon takes no QOM
@@ -31,6 +32,7 @@ static const struct option dd_longopts[] = {
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "sandbox-memory", required_argument, NULL, OPT_SANDBOX_MEMORY },
 	{ "sandbox-timeout", required_argument, NULL, OPT_SANDBOX_TIMEOUT },
+	{ "backing-allow", required_argument, NULL, OPT_BACKING_ALLOW },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -44,6 +46,14 @@ static enum dd_args_result dd_option(int c, char **argv, struct dd_args *a)
 	case OPT_SANDBOX: a->sandbox = optarg; break;
 	case OPT_SANDBOX_MEMORY: a->sandbox_memory = optarg; break;
 	case OPT_SANDBOX_TIMEOUT: a->sandbox_timeout = optarg; break;
+	case OPT_BACKING_ALLOW:
+		if (a->n_backing_allow == DD_BACKING_ALLOW_MAX) {
+			report_error("--backing-allow: at most %u directories",
+				     DD_BACKING_ALLOW_MAX);
+			return DD_ARGS_ERROR;
+		}
+		a->backing_allow[a->n_backing_allow++] = optarg;
+		break;
 	case 'h':
 		cmd_dd_usage(stdout);
 		return DD_ARGS_HELP;

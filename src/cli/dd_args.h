@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define DD_BACKING_ALLOW_MAX 16u
+
 struct dd_args {
 	const char *in;      /* if=, NULL when absent ("" is a name) */
 	const char *out;     /* of= */
@@ -23,6 +25,9 @@ struct dd_args {
 	const char *sandbox;
 	const char *sandbox_memory;
 	const char *sandbox_timeout;
+	/* --backing-allow DIR, repeatable: more places backing files may be */
+	const char *backing_allow[DD_BACKING_ALLOW_MAX];
+	unsigned n_backing_allow;
 };
 
 enum dd_args_result {

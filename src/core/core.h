@@ -39,6 +39,12 @@ void core_ctx_init(struct core_ctx *ctx, const struct core_env *env);
 int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Puts text in front of the recorded message (records strerror(err) first
+ * if there is none), so nested failures read as qemu-img's do:
+ * "Could not open 'a': Could not open backing file: ...".  Returns err. */
+int core_prefix(struct core_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Sends a line to the user now (warnings, non-fatal notes). */
 void core_say(struct core_ctx *ctx, uint32_t level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -19,6 +19,27 @@ int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
 	return err < 0 ? err : -CD_EINVAL;
 }
 
+int core_prefix(struct core_ctx *ctx, int err, const char *fmt, ...)
+{
+	char head[CORE_ERR_MAX];
+	va_list ap;
+	if (ctx->err[0] == '\0')
+		core_fail(ctx, err, "%s", cd_strerror(err));
+	va_start(ap, fmt);
+	int n = vsnprintf(head, sizeof(head), fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return err < 0 ? err : -CD_EINVAL;
+	size_t hl = (size_t)n < sizeof(head) ? (size_t)n : sizeof(head) - 1;
+	size_t el = strlen(ctx->err);
+	if (hl + el >= sizeof(ctx->err)) /* keep the head, cut the tail */
+		el = sizeof(ctx->err) - 1 - hl;
+	memmove(ctx->err + hl, ctx->err, el);
+	memcpy(ctx->err, head, hl);
+	ctx->err[hl + el] = '\0';
+	return err < 0 ? err : -CD_EINVAL;
+}
+
 void core_say(struct core_ctx *ctx, uint32_t level, const char *fmt, ...)
 {
 	char line[CORE_ERR_MAX];

@@ -55,15 +55,12 @@ static int dd_step(struct dd_state *st, uint64_t pos, uint64_t out_off,
 		   uint64_t len, uint64_t *done)
 {
 	struct extent ext;
-	int64_t n = st->in.ops->map(&st->in, pos, len, &ext);
+	struct image *owner;
+	int64_t n = image_map(&st->in, pos, len, &ext, &owner);
 	if (n < 0)
 		return core_fail(st->ctx, (int)n,
 				 "error while reading from input image file: %s",
 				 cd_strerror((int)n));
-	if (n == 0 || (uint64_t)n > len)
-		return core_fail(st->ctx, -CD_EIO,
-				 "error while reading from input image file: %s",
-				 cd_strerror(CD_EIO));
 	*done = (uint64_t)n;
 
 	int ret;
@@ -85,8 +82,8 @@ static int dd_step(struct dd_state *st, uint64_t pos, uint64_t out_off,
 static int dd_create_output(struct dd_state *st, uint64_t size)
 {
 	const struct cordon_job *job = st->job;
-	const struct format_ops *fmt = format_by_name(job->out_fmt);
-	if (!fmt || !fmt->writer)
+	const struct format_ops *fmt = format_writer_by_name(job->out_fmt);
+	if (!fmt)
 		return core_fail(st->ctx, -CD_EINVAL, "Unknown file format");
 
 	st->out = (struct image_writer){

@@ -4,8 +4,12 @@
 #include "overflow.h"
 
 /* Probe order; raw is the fallback and is never probed. */
+extern const struct format_ops format_qcow2_writer_only; /* TEMPORARY */
+
 static const struct format_ops *const formats[] = {
+	&format_qcow2,
 	&format_raw,
+	&format_qcow2_writer_only, /* TEMPORARY: until format_qcow2 has .writer */
 };
 
 #define PROBE_HEAD_LEN 512u
@@ -18,14 +22,20 @@ const struct format_ops *format_by_name(const char *name)
 	return NULL;
 }
 
-static int probe(struct core_ctx *ctx, uint32_t dev, const char *display_name,
-		 const struct format_ops **out)
+const struct format_ops *format_writer_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (formats[i]->writer && strcmp(formats[i]->name, name) == 0)
+			return formats[i];
+	return NULL;
+}
+
+static int probe(struct core_ctx *ctx, uint32_t dev, const struct format_ops **out)
 {
 	const struct hostcalls *hc = ctx->env->hc;
 	uint8_t *head = core_alloc(ctx, PROBE_HEAD_LEN, 16);
 	if (!head)
-		return core_fail(ctx, -CD_ENOMEM, "Could not open '%s': %s",
-				 display_name, cd_strerror(CD_ENOMEM));
+		return core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
 	int64_t n = hc->read(hc->ctx, dev, 0, head, PROBE_HEAD_LEN);
 	int best = 0;
 	*out = &format_raw;
@@ -39,45 +49,153 @@ static int probe(struct core_ctx *ctx, uint32_t dev, const char *display_name,
 		}
 	}
 	core_free(ctx, head);
-	return n < 0 ? (int)n : 0;
+	if (n < 0)
+		return core_fail(ctx, (int)n, "Could not read image for determining "
+				 "its format: %s", cd_strerror((int)n));
+	return 0;
+}
+
+/* Opens without naming the image in messages (backing files are not). */
+static int image_open_as(struct core_ctx *ctx, uint32_t dev, const char *fmt_name,
+			 const char *display_name, struct image *img)
+{
+	const struct format_ops *ops;
+	int ret;
+
+	*img = (struct image){ .ctx = ctx, .dev = dev, .name = display_name };
+	if (fmt_name[0] != '\0') {
+		ops = format_by_name(fmt_name);
+		if (!ops)
+			return core_fail(ctx, -CD_EINVAL, "Unknown driver '%s'", fmt_name);
+	} else {
+		ret = probe(ctx, dev, &ops);
+		if (ret < 0)
+			return ret;
+	}
+	img->ops = ops;
+	ret = ops->open(img);
+	if (ret < 0) {
+		/* open() cleans up its own state; a backing chain it already
+		 * attached is closed here. */
+		img->ops = NULL;
+		image_close(img);
+		return ret;
+	}
+	return 0;
 }
 
 int image_open(struct core_ctx *ctx, uint32_t dev, const char *fmt_name,
 	       const char *display_name, struct image *img)
 {
-	const struct format_ops *ops;
-	int ret;
-
-	if (fmt_name[0] != '\0') {
-		ops = format_by_name(fmt_name);
-		if (!ops)
-			return core_fail(ctx, -CD_EINVAL,
-					 "Could not open '%s': Unknown driver '%s'",
-					 display_name, fmt_name);
-	} else {
-		ret = probe(ctx, dev, display_name, &ops);
-		if (ret < 0)
-			return core_fail(ctx, ret, "Could not open '%s': Could not read "
-					 "image for determining its format: %s",
-					 display_name, cd_strerror(ret));
-	}
-	img->ops = ops;
-	img->ctx = ctx;
-	img->dev = dev;
-	img->size = 0;
-	img->priv = NULL;
-	ret = ops->open(img);
+	int ret = image_open_as(ctx, dev, fmt_name, display_name, img);
 	if (ret < 0)
-		return core_fail(ctx, ret, "Could not open '%s': %s",
-				 display_name, cd_strerror(ret));
+		return core_prefix(ctx, ret, "Could not open '%s': ", display_name);
+	return 0;
+}
+
+static const char *const backing_refusals[] = {
+	[HC_BACKING_OUTSIDE] = "it is outside the directories images may name "
+			       "(the image's own directory and --backing-allow)",
+	[HC_BACKING_NOT_REGULAR] = "it is not a regular file",
+	[HC_BACKING_TOO_DEEP] = "the backing chain is longer than 16 links",
+	[HC_BACKING_LOOP] = "it is already in the backing chain (a loop)",
+	[HC_BACKING_BAD_NAME] = "cordon opens plain file names only",
+};
+
+/* qemu's path_combine(): a relative name is relative to the directory of
+ * the image that names it; messages show the joined name. */
+static char *join_name(struct core_ctx *ctx, const char *base, const char *name,
+		       size_t len)
+{
+	size_t dirlen = 0;
+	if (name[0] != '/')
+		for (size_t i = 0; base[i]; i++)
+			if (base[i] == '/')
+				dirlen = i + 1;
+	char *p = core_alloc(ctx, dirlen + len + 1, 1);
+	if (p) {
+		memcpy(p, base, dirlen);
+		memcpy(p + dirlen, name, len);
+		p[dirlen + len] = '\0';
+	}
+	return p;
+}
+
+int image_open_backing(struct image *img, const char *name, size_t name_len,
+		       const char *fmt_name)
+{
+	struct core_ctx *ctx = img->ctx;
+	const struct hostcalls *hc = ctx->env->hc;
+	if (name_len > HC_MAX_BACKING_NAME || strnlen(name, name_len) != name_len)
+		return core_fail(ctx, -CD_EINVAL, "Could not open backing file: "
+				 "the name is not a plain file name");
+	char *shown = join_name(ctx, img->name, name, name_len);
+	struct image *b = core_alloc(ctx, sizeof(*b), 8);
+	if (!shown || !b) {
+		core_free(ctx, shown);
+		core_free(ctx, b);
+		return core_fail(ctx, -CD_ENOMEM, "Could not open backing file: %s",
+				 cd_strerror(CD_ENOMEM));
+	}
+
+	uint32_t rule = HC_BACKING_OK;
+	int64_t dev = hc->open_backing(hc->ctx, img->dev, name, name_len, &rule);
+	int ret = (int)dev;
+	if (dev < 0) {
+		if (rule < sizeof(backing_refusals) / sizeof(backing_refusals[0]) &&
+		    backing_refusals[rule])
+			core_fail(ctx, ret, "cordon refuses '%s': %s", shown,
+				  backing_refusals[rule]);
+		else
+			core_prefix(ctx, ret, "Could not open '%s': ", shown);
+	} else {
+		ret = image_open_as(ctx, (uint32_t)dev, fmt_name, shown, b);
+	}
+	if (ret < 0) {
+		core_free(ctx, shown);
+		core_free(ctx, b);
+		return core_prefix(ctx, ret, "Could not open backing file: ");
+	}
+	b->owned_name = shown;
+	img->backing = b;
 	return 0;
 }
 
 void image_close(struct image *img)
 {
+	if (img->backing) {
+		image_close(img->backing);
+		core_free(img->ctx, img->backing);
+		img->backing = NULL;
+	}
 	if (img->ops && img->ops->close)
 		img->ops->close(img);
 	img->ops = NULL;
+	core_free(img->ctx, img->owned_name);
+	img->owned_name = NULL;
+}
+
+/* Bounded by the chain depth the host allows; a loop cannot form because
+ * the host refuses to attach a file twice. */
+int64_t image_map(struct image *img, uint64_t off, uint64_t len,
+		  struct extent *ext, struct image **owner)
+{
+	for (;;) {
+		int64_t n = img->ops->map(img, off, len, ext);
+		if (n <= 0 || (uint64_t)n > len)
+			return n < 0 ? n : -CD_EIO;
+		*owner = img;
+		if (ext->kind != EXT_BACKING)
+			return n;
+		len = (uint64_t)n;
+		img = img->backing;
+		if (!img || off >= img->size) {
+			ext->kind = EXT_ZERO;
+			return (int64_t)len;
+		}
+		if (len > img->size - off)
+			len = img->size - off; /* a shorter backing file */
+	}
 }
 
 static int read_raw_run(struct image *img, const struct extent *ext,
@@ -110,16 +228,17 @@ int image_read(struct image *img, uint64_t off, void *buf, uint64_t len)
 		return -CD_EINVAL;
 	while (len > 0) {
 		struct extent ext;
-		int64_t n = img->ops->map(img, off, len, &ext);
-		if (n <= 0 || (uint64_t)n > len)
-			return n < 0 ? (int)n : -CD_EIO;
+		struct image *owner;
+		int64_t n = image_map(img, off, len, &ext, &owner);
+		if (n < 0)
+			return (int)n;
 		int ret = 0;
 		if (ext.kind == EXT_ZERO)
 			memset(p, 0, (size_t)n);
 		else if (ext.kind == EXT_RAW)
-			ret = read_raw_run(img, &ext, p, (uint64_t)n);
+			ret = read_raw_run(owner, &ext, p, (uint64_t)n);
 		else
-			ret = img->ops->read(img, off, p, (uint64_t)n);
+			ret = owner->ops->read(owner, off, p, (uint64_t)n);
 		if (ret < 0)
 			return ret;
 		p += n;

@@ -8,9 +8,11 @@
 #include "core.h"
 
 enum extent_kind {
-	EXT_ZERO,  /* reads as zeros */
-	EXT_RAW,   /* stored verbatim at (dev, dev_off): copyable host-side */
-	EXT_OTHER, /* must be read through the format's read() */
+	EXT_ZERO,    /* reads as zeros */
+	EXT_RAW,     /* stored verbatim at (dev, dev_off): copyable host-side */
+	EXT_OTHER,   /* must be read through the format's read() */
+	EXT_BACKING, /* not in this layer: read the backing image at the same
+		      * offset (zeros where there is none, or past its end) */
 };
 
 struct extent {
@@ -25,6 +27,10 @@ struct image {
 	uint32_t dev;
 	uint64_t size; /* virtual size in bytes */
 	void *priv;
+	struct image *backing; /* opened by the format's open(); NULL if none */
+	const char *name;      /* for messages: as the user gave it, or a backing
+				* name joined to its image's directory */
+	char *owned_name;      /* name, when allocated here (backing files) */
 };
 
 struct image_writer {
@@ -41,6 +47,9 @@ struct format_ops {
 	/* Score for the first bytes of a device (0 = not this format); NULL
 	 * when the format is never probed (raw is the fallback). */
 	int (*probe)(const uint8_t *head, size_t len);
+	/* On failure, frees what it allocated (close() is not called) and
+	 * records the reason with core_fail(); a backing image it attached
+	 * with image_open_backing() is closed by the caller. */
 	int (*open)(struct image *img);
 	void (*close)(struct image *img);
 	/* Describes the run at off (< size): its kind in *ext, its length
@@ -66,15 +75,34 @@ struct writer_ops {
 };
 
 extern const struct format_ops format_raw;
+extern const struct format_ops format_qcow2;
 
 /* Known formats by name (for -f/-O); NULL if none. */
 const struct format_ops *format_by_name(const char *name);
+/* The first format of that name that can be written (for -O); NULL if none. */
+const struct format_ops *format_writer_by_name(const char *name);
 
 /* Opens dev as fmt_name, or probes when fmt_name is "".  On failure the
  * recorded message is qemu-img's ("Could not open 'x': ..."). */
 int image_open(struct core_ctx *ctx, uint32_t dev, const char *fmt_name,
 	       const char *display_name, struct image *img);
+/* Closes the image and its backing chain. */
 void image_close(struct image *img);
+
+/* For a format's open(): asks the host to attach the backing file the image
+ * names and opens it as fmt_name ("" = probe) into img->backing.  Errors are
+ * recorded as qemu-img words them ("Could not open backing file: ...") or
+ * name the host's rule when it refused. */
+int image_open_backing(struct image *img, const char *name, size_t name_len,
+		       const char *fmt_name);
+
+/*
+ * Maps the run at off through the backing chain: the result is never
+ * EXT_BACKING.  *owner is the image whose read() serves an EXT_OTHER run.
+ * Returns the run's length (1..len) or -errno.
+ */
+int64_t image_map(struct image *img, uint64_t off, uint64_t len,
+		  struct extent *ext, struct image **owner);
 
 /* Reads any run of the virtual disk (zeros, raw or format-specific). */
 int image_read(struct image *img, uint64_t off, void *buf, uint64_t len);

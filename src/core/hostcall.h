@@ -30,6 +30,12 @@ struct hostcalls {
 	 * or all hole (0).  At or past end of file: a hole of len. */
 	int64_t (*extent)(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
 			  int *is_data);
+	/* Asks the host to attach the backing file `name` (as written in the
+	 * image on device from_dev; relative names are relative to that
+	 * image's directory).  Returns the new input device, or -errno with
+	 * *rule saying why the host refused (enum hc_backing_rule). */
+	int64_t (*open_backing)(void *ctx, uint32_t from_dev, const char *name,
+				size_t len, uint32_t *rule);
 	/* One line of text for the user, without the program-name prefix. */
 	void (*message)(void *ctx, uint32_t level, const char *text,
 			size_t len);

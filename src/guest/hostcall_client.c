@@ -101,6 +101,25 @@ static void cl_message(void *ctx, uint32_t level, const char *text, size_t len)
 	call(c, &req, NULL);
 }
 
+static int64_t cl_open_backing(void *ctx, uint32_t from_dev, const char *name,
+			       size_t len, uint32_t *rule)
+{
+	struct hc_client *c = ctx;
+	if (len > HC_MAX_BACKING_NAME) {
+		*rule = HC_BACKING_BAD_NAME;
+		return -CD_ENAMETOOLONG;
+	}
+	/* Sent from the message buffer, like messages: the name may be on a
+	 * stack the host cannot see. */
+	memcpy(c->region + HC_REGION_MSGBUF_OFF, name, len);
+	struct hc_msg req = { .op = HC_OP_OPEN_BACKING, .dev = from_dev, .len = len,
+			      .buf = HC_REGION_MSGBUF_OFF };
+	uint64_t why = 0;
+	int64_t ret = call(c, &req, &why);
+	*rule = (uint32_t)why;
+	return ret;
+}
+
 void hc_client_init(struct hc_client *c, uint8_t *region, uint64_t region_len,
 		    void (*ring)(void *), void *ring_ctx)
 {
@@ -121,6 +140,7 @@ void hc_client_table(struct hc_client *c, struct hostcalls *t)
 		.size = cl_size,
 		.truncate = cl_truncate,
 		.extent = cl_extent,
+		.open_backing = cl_open_backing,
 		.message = cl_message,
 	};
 }

@@ -51,10 +51,36 @@ int devices_open_input(struct host_devices *d, const char *in_path)
 		close(fd);
 		return -1;
 	}
-	d->dev[CORDON_DEV_INPUT].fd = fd;
-	d->in_dev = st.st_dev;
-	d->in_ino = st.st_ino;
+	struct host_device *in = &d->dev[CORDON_DEV_INPUT];
+	in->fd = fd;
+	in->st_dev = st.st_dev;
+	in->st_ino = st.st_ino;
+	in->real_dir = devices_real_dir(fd);
+	if (!in->real_dir) {
+		report_error("Could not open '%s': %s", in_path, strerror(errno));
+		return -1;
+	}
 	return 0;
+}
+
+char *devices_real_dir(int fd)
+{
+	char link[64], real[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, real, sizeof(real) - 1);
+	if (n <= 0)
+		return NULL;
+	real[n] = '\0';
+	if (real[0] != '/') { /* "anon_inode:..." and the like: no directory */
+		errno = EINVAL;
+		return NULL;
+	}
+	char *slash = strrchr(real, '/');
+	if (slash == real)
+		slash[1] = '\0'; /* a file in / */
+	else
+		*slash = '\0';
+	return strdup(real);
 }
 
 /* The path to write: a symlink is followed so that, as with qemu-img, the
@@ -89,7 +115,8 @@ int devices_prepare_output(struct host_devices *d, const char *out_path)
 		o->is_regular = true; /* created fresh; a bad path fails at creation */
 		return 0;
 	}
-	if (st.st_dev == d->in_dev && st.st_ino == d->in_ino) {
+	const struct host_device *in = &d->dev[CORDON_DEV_INPUT];
+	if (st.st_dev == in->st_dev && st.st_ino == in->st_ino) {
 		report_error("'%s' is the input image '%s'; refusing to overwrite it",
 			     out_path, d->dev[CORDON_DEV_INPUT].name);
 		return -1;
@@ -189,7 +216,13 @@ void devices_close(struct host_devices *d)
 		if (d->dev[i].fd >= 0)
 			close(d->dev[i].fd);
 		d->dev[i].fd = -1;
+		free(d->dev[i].owned_name);
+		free(d->dev[i].real_dir);
+		d->dev[i].owned_name = d->dev[i].real_dir = NULL;
 	}
+	for (uint32_t i = 0; i < d->n_allow; i++)
+		free(d->allow[i]);
+	d->n_allow = 0;
 	free(d->out.target);
 	d->out.target = NULL;
 }

@@ -22,8 +22,17 @@ enum dev_role {
 struct host_device {
 	int fd;             /* -1 while closed (the output until created) */
 	enum dev_role role;
-	const char *name;   /* as the user typed it, for messages */
+	const char *name;   /* as the user typed it (or as an image named it,
+			     * joined to that image's directory), for messages */
+	char *owned_name;   /* name, when this struct owns it (backing files) */
+	char *real_dir;     /* resolved directory of the opened file: where
+			     * the files it names may be (inputs only) */
+	dev_t st_dev;       /* identity of the opened file: loops, in == out */
+	ino_t st_ino;
+	uint32_t depth;     /* 0 for the input, n for its n-th backing file */
 };
+
+#define BACKING_ALLOW_MAX 16u
 
 struct host_output {
 	const char *path;   /* the user's of= */
@@ -41,8 +50,8 @@ struct host_output {
 struct host_devices {
 	struct host_device dev[HC_MAX_DEVICES];
 	uint32_t count;
-	dev_t in_dev;       /* the input's identity, to refuse it as output */
-	ino_t in_ino;
+	char *allow[BACKING_ALLOW_MAX]; /* --backing-allow, resolved */
+	uint32_t n_allow;
 	struct host_output out;
 };
 
@@ -59,5 +68,9 @@ int devices_commit_output(struct host_devices *d);
 /* Failure: remove what this run created; leave an existing target alone. */
 void devices_abort_output(struct host_devices *d);
 void devices_close(struct host_devices *d);
+
+/* The resolved directory of an open file (via /proc/self/fd); malloc'd, or
+ * NULL with errno set. */
+char *devices_real_dir(int fd);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "../abi/job.h"
 #include "../core/errno_codes.h"
+#include "backing_policy.h"
 #include "host_io.h"
 
 _Static_assert(CD_EINVAL == EINVAL && CD_ENOSPC == ENOSPC && CD_EFAULT == EFAULT &&
@@ -29,6 +30,7 @@ static const char *const op_names[HC_OP__COUNT] = {
 	[HC_OP_READ] = "read", [HC_OP_WRITE] = "write", [HC_OP_COPY] = "copy",
 	[HC_OP_SIZE] = "size", [HC_OP_TRUNCATE] = "truncate",
 	[HC_OP_EXTENT] = "extent", [HC_OP_MESSAGE] = "message", [HC_OP_EXIT] = "exit",
+	[HC_OP_OPEN_BACKING] = "open_backing",
 };
 
 void hc_server_init(struct hc_server *s, struct host_devices *devs,
@@ -78,7 +80,8 @@ static int check_dev(struct hc_server *s, const struct hc_msg *m, uint32_t dev,
 static bool buffer_ok(const struct hc_server *s, const struct hc_msg *m,
 		      uint64_t len)
 {
-	if (m->op == HC_OP_MESSAGE && m->buf == HC_REGION_MSGBUF_OFF &&
+	if ((m->op == HC_OP_MESSAGE || m->op == HC_OP_OPEN_BACKING) &&
+	    m->buf == HC_REGION_MSGBUF_OFF &&
 	    len <= HC_MAX_MESSAGE_LEN)
 		return true;
 	return m->buf >= s->buf_floor && m->buf <= s->region_len &&
@@ -217,6 +220,20 @@ static enum hc_serve_result serve_message(struct hc_server *s, struct hc_msg *m)
 	return HC_SERVE_CONTINUE;
 }
 
+static enum hc_serve_result serve_open_backing(struct hc_server *s, struct hc_msg *m)
+{
+	if (check_dev(s, m, m->dev, DEV_ROLE_INPUT) < 0 ||
+	    check_range(s, m, 0, m->len, HC_MAX_BACKING_NAME, true) < 0)
+		return HC_SERVE_VIOLATION;
+	char name[HC_MAX_BACKING_NAME + 1];
+	memcpy(name, s->region + m->buf, m->len);
+	name[m->len] = '\0';
+	uint32_t rule = HC_BACKING_OK;
+	m->ret = backing_attach(s->devs, m->dev, name, m->len, &rule);
+	m->ret2 = rule;
+	return HC_SERVE_CONTINUE;
+}
+
 enum hc_serve_result hc_server_handle(struct hc_server *s)
 {
 	if (s->region_len < HC_REGION_FREE_OFF)
@@ -235,6 +252,7 @@ enum hc_serve_result hc_server_handle(struct hc_server *s)
 	case HC_OP_TRUNCATE: r = serve_truncate(s, &m); break;
 	case HC_OP_EXTENT: r = serve_extent(s, &m); break;
 	case HC_OP_MESSAGE: r = serve_message(s, &m); break;
+	case HC_OP_OPEN_BACKING: r = serve_open_backing(s, &m); break;
 	case HC_OP_EXIT:
 		if (m.off > 255)
 			return violation(s, "exit with status %llu", (unsigned long long)m.off);

@@ -38,7 +38,8 @@ enum rule {
 	ALLOW,        /* any arguments */
 	IOCTL_KVM,    /* KVM_RUN, KVM_GET_REGS, BLKGETSIZE64; others ENOTTY */
 	NO_EXEC,      /* mmap/mprotect without PROT_EXEC; else EPERM */
-	OPEN_OUTPUT,  /* openat creating a new file, or write-only; else EACCES */
+	OPEN_FILES,   /* openat: a new file, write-only, or read-only without
+		       * O_CREAT; else EACCES */
 };
 
 static const struct {
@@ -67,7 +68,7 @@ static const struct {
 	 * process (devices.c): mkostemp beside the target, fchmod/fchown to
 	 * the old file's owner and mode, rename over the target on success,
 	 * unlink on failure.  getrandom names the temporary file. */
-	{ SYS_openat, OPEN_OUTPUT },
+	{ SYS_openat, OPEN_FILES },
 	{ SYS_getrandom, ALLOW },
 	{ SYS_fchmod, ALLOW },
 	{ SYS_fchown, ALLOW },
@@ -77,6 +78,10 @@ static const struct {
 	{ SYS_renameat2, ALLOW },
 	{ SYS_unlink, ALLOW },
 	{ SYS_unlinkat, ALLOW },
+	/* Backing files are attached when the guest names them, after
+	 * confinement: backing_policy.c opens them read-only and resolves
+	 * /proc/self/fd/N to check where the opened file really is. */
+	{ SYS_readlink, ALLOW },
 	/* malloc/free in the host's own paths. */
 	{ SYS_brk, ALLOW },
 	{ SYS_mmap, NO_EXEC },
@@ -144,14 +149,17 @@ static void emit_rule(struct prog *p, int nr, enum rule r)
 		emit(p, RET(SECCOMP_RET_ERRNO | EPERM));
 		emit(p, RET(SECCOMP_RET_ALLOW));
 		break;
-	case OPEN_OUTPUT: /* a new file (O_CREAT|O_EXCL) or write-only */
-		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 8));
+	case OPEN_FILES: /* O_CREAT|O_EXCL, or O_WRONLY, or O_RDONLY without O_CREAT */
+		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 11));
 		emit(p, STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(2)));
 		emit(p, STMT(BPF_ALU | BPF_AND | BPF_K, O_CREAT | O_EXCL));
-		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, O_CREAT | O_EXCL, 4, 0));
+		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, O_CREAT | O_EXCL, 7, 0));
 		emit(p, STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(2)));
 		emit(p, STMT(BPF_ALU | BPF_AND | BPF_K, O_ACCMODE));
-		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, O_WRONLY, 1, 0));
+		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, O_WRONLY, 4, 0));
+		emit(p, STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(2)));
+		emit(p, STMT(BPF_ALU | BPF_AND | BPF_K, O_ACCMODE | O_CREAT));
+		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, O_RDONLY, 1, 0));
 		emit(p, RET(SECCOMP_RET_ERRNO | EACCES));
 		emit(p, RET(SECCOMP_RET_ALLOW));
 		break;

@@ -134,6 +134,35 @@ static int64_t md_extent(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
 	return (int64_t)(end - off < len ? end - off : len);
 }
 
+/* Names match exactly; a device is attached at most once (a loop). */
+static int64_t md_open_backing(void *ctx, uint32_t from_dev, const char *name,
+			       size_t len, uint32_t *rule)
+{
+	struct memdevs *m = ctx;
+	*rule = HC_BACKING_OK;
+	if (from_dev == CORDON_DEV_OUTPUT || from_dev >= m->count) {
+		m->violations++;
+		return -CD_EINVAL;
+	}
+	if (m->refuse_backing) {
+		*rule = m->refuse_backing;
+		return -CD_EACCES;
+	}
+	for (uint32_t i = 1; i < m->count; i++) {
+		struct memdev *d = &m->dev[i];
+		if (!d->name || strlen(d->name) != len || memcmp(d->name, name, len) != 0)
+			continue;
+		if (d->attached) {
+			*rule = HC_BACKING_LOOP;
+			return -CD_ELOOP;
+		}
+		d->attached = true;
+		return i;
+	}
+	*rule = HC_BACKING_NOT_FOUND;
+	return -CD_ENOENT;
+}
+
 static void md_message(void *ctx, uint32_t level, const char *text, size_t len)
 {
 	struct memdevs *m = ctx;
@@ -182,6 +211,7 @@ void memdevs_init(struct memdevs *m)
 	m->table = (struct hostcalls){
 		.ctx = m, .read = md_read, .write = md_write, .copy = md_copy,
 		.size = md_size, .truncate = md_truncate, .extent = md_extent,
+		.open_backing = md_open_backing,
 		.message = md_message,
 	};
 	m->alloc = (struct core_alloc){ .ctx = m, .alloc = md_alloc, .free = md_free };
@@ -196,6 +226,14 @@ uint32_t memdevs_add_input(struct memdevs *m, const void *data, uint64_t size)
 	if (size)
 		memcpy(d->data, data, size);
 	d->size = size;
+	return dev;
+}
+
+uint32_t memdevs_add_named(struct memdevs *m, const char *name, const void *data,
+			   uint64_t size)
+{
+	uint32_t dev = memdevs_add_input(m, data, size);
+	m->dev[dev].name = name;
 	return dev;
 }
 

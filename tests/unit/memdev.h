@@ -17,6 +17,8 @@
 #define MEMDEV_HOLE_BLOCK 4096u
 
 struct memdev {
+	const char *name; /* for open_backing; NULL = not attachable */
+	bool attached;    /* handed out by open_backing already */
 	uint8_t *data;
 	uint64_t size;
 	bool created;    /* output: truncate called */
@@ -34,6 +36,7 @@ struct memdevs {
 	uint64_t written;    /* bytes moved by the write hostcall */
 	int fail_truncate;   /* -errno to return from truncate, or 0 */
 	int fail_read;       /* -errno to return from read and copy, or 0 */
+	uint32_t refuse_backing; /* an hc_backing_rule open_backing answers, or 0 */
 	uint64_t mem_cap;    /* allocator cap in bytes (0 = none) */
 	uint64_t mem_used;
 	struct hostcalls table;
@@ -44,6 +47,9 @@ struct memdevs {
 void memdevs_init(struct memdevs *m);
 /* Adds an input holding a copy of data; returns its device number. */
 uint32_t memdevs_add_input(struct memdevs *m, const void *data, uint64_t size);
+/* An input that open_backing can attach by name (not yet attached). */
+uint32_t memdevs_add_named(struct memdevs *m, const char *name, const void *data,
+			   uint64_t size);
 /* Marks [off, off+len) of an input as a hole (must be zeros in data). */
 void memdevs_punch(struct memdevs *m, uint32_t dev, uint64_t off, uint64_t len);
 void memdevs_free(struct memdevs *m);

@@ -79,9 +79,15 @@ static void allowed_calls(int fd)
 	struct termios t;
 	if (syscall(SYS_ioctl, fd, TCGETS, &t) == -1 && errno == ENOTTY)
 		put(fd, 'i');
-	/* Opening an existing file for reading: EACCES. */
-	if (syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY) == -1 && errno == EACCES)
+	/* Opening an existing file read-write, or creating without O_EXCL:
+	 * EACCES.  Read-only (backing files) is allowed. */
+	if (syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDWR) == -1 && errno == EACCES &&
+	    syscall(SYS_openat, AT_FDCWD, "/tmp/cordon-seccomp-test", O_RDONLY | O_CREAT, 0600) == -1 &&
+	    errno == EACCES)
 		put(fd, 'o');
+	long ro = syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+	if (ro >= 0 && syscall(SYS_close, ro) == 0)
+		put(fd, 'r');
 	/* Executable memory: EPERM. */
 	if (syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_EXEC,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == -1 && errno == EPERM)
@@ -100,7 +106,7 @@ static void test_allowed_and_errno(void **state)
 	run_confined(allowed_calls, &c);
 	assert_true(WIFEXITED(c.status));
 	assert_int_equal(WEXITSTATUS(c.status), 0);
-	assert_string_equal(c.out, "wioxm");
+	assert_string_equal(c.out, "wiorxm");
 	assert_string_equal(c.err, "");
 }
 

@@ -1,0 +1,151 @@
+/*
+ * The backing chain machinery of the format layer, with a toy format (test
+ * only): a 512-byte header "TOY:<backing name>" and then the data, where
+ * even 4 KiB blocks are stored here and odd blocks come from the backing
+ * file.  Checks image_map()/image_read() through the chain, a backing file
+ * shorter than its overlay, and the messages of refused or missing files.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/core/format.h"
+#include "memdev.h"
+
+#define HDR 512u
+#define BLK 4096u
+
+static int toy_open(struct image *img)
+{
+	const struct hostcalls *hc = img->ctx->env->hc;
+	char head[HDR];
+	int64_t size = hc->size(hc->ctx, img->dev);
+	if (size < (int64_t)HDR || hc->read(hc->ctx, img->dev, 0, head, HDR) != HDR)
+		return core_fail(img->ctx, -CD_EINVAL, "not a toy");
+	img->size = (uint64_t)size - HDR;
+	size_t len = strnlen(head + 4, HDR - 4);
+	return len ? image_open_backing(img, head + 4, len, "raw") : 0;
+}
+
+static int64_t toy_map(struct image *img, uint64_t off, uint64_t len, struct extent *ext)
+{
+	uint64_t run = BLK - off % BLK;
+	ext->dev = img->dev;
+	ext->dev_off = HDR + off;
+	ext->kind = (off / BLK) % 2 ? EXT_BACKING : EXT_RAW;
+	return (int64_t)(run < len ? run : len);
+}
+
+static const struct format_ops toy = { .name = "toy", .open = toy_open, .map = toy_map };
+
+static uint8_t *toy_file(const char *backing, uint64_t vsize, uint8_t fill)
+{
+	uint8_t *f = calloc(1, HDR + vsize);
+	snprintf((char *)f, HDR, "TOY:%s", backing);
+	memset(f + HDR, fill, vsize);
+	return f;
+}
+
+static int open_toy(struct memdevs *m, struct core_ctx *ctx, struct image *img,
+		    uint32_t dev, const char *name)
+{
+	core_ctx_init(ctx, &m->env);
+	*img = (struct image){ .ops = &toy, .ctx = ctx, .dev = dev, .name = name };
+	return toy.open(img);
+}
+
+static void reads_through_a_shorter_backing_file(void **state)
+{
+	(void)state;
+	struct memdevs m;
+	memdevs_init(&m);
+	uint8_t *top = toy_file("base.raw", 8 * BLK, 0xaa);
+	uint8_t base[5 * BLK + 100];
+	memset(base, 0xbb, sizeof(base));
+	uint32_t dev = memdevs_add_input(&m, top, HDR + 8 * BLK);
+	memdevs_add_named(&m, "base.raw", base, sizeof(base));
+
+	struct core_ctx ctx;
+	struct image img;
+	assert_int_equal(open_toy(&m, &ctx, &img, dev, "dir/top.toy"), 0);
+	assert_non_null(img.backing);
+	assert_string_equal(img.backing->name, "dir/base.raw");
+	uint8_t out[8 * BLK];
+	assert_int_equal(image_read(&img, 0, out, sizeof(out)), 0);
+	for (uint64_t i = 0; i < sizeof(out); i++) {
+		uint64_t blk = i / BLK;
+		/* base is 5 blocks + 100 bytes, rounded to 512 by raw: 20992 */
+		uint8_t want = blk % 2 == 0 ? 0xaa : (i < sizeof(base) ? 0xbb : 0);
+		if (out[i] != want)
+			fail_msg("byte %llu: %#x != %#x", (unsigned long long)i, out[i], want);
+	}
+	struct extent ext;
+	struct image *owner;
+	assert_int_equal(image_map(&img, 7 * BLK, BLK, &ext, &owner), BLK);
+	assert_int_equal(ext.kind, EXT_ZERO); /* past the backing file's end */
+	assert_int_equal(image_map(&img, BLK + 10, 100, &ext, &owner), 100);
+	assert_int_equal(ext.kind, EXT_RAW);
+	assert_ptr_equal(owner, img.backing);
+	assert_int_equal(ext.dev_off, BLK + 10);
+	image_close(&img);
+	assert_int_equal(m.mem_used, 0);
+	assert_int_equal(m.violations, 0);
+	free(top);
+	memdevs_free(&m);
+}
+
+static void missing_backing_file_in_qemu_img_words(void **state)
+{
+	(void)state;
+	struct memdevs m;
+	memdevs_init(&m);
+	uint8_t *top = toy_file("missing.raw", BLK, 1);
+	uint32_t dev = memdevs_add_input(&m, top, HDR + BLK);
+	struct core_ctx ctx;
+	struct image img;
+	assert_int_equal(open_toy(&m, &ctx, &img, dev, "sub/ov.toy"), -CD_ENOENT);
+	assert_string_equal(ctx.err, "Could not open backing file: Could not open "
+				     "'sub/missing.raw': No such file or directory");
+	assert_int_equal(m.mem_used, 0);
+	free(top);
+	memdevs_free(&m);
+}
+
+static void refusal_names_the_file_and_the_rule(void **state)
+{
+	(void)state;
+	struct memdevs m;
+	memdevs_init(&m);
+	uint8_t *top = toy_file("../../etc/passwd", BLK, 1);
+	uint32_t dev = memdevs_add_input(&m, top, HDR + BLK);
+	m.refuse_backing = HC_BACKING_OUTSIDE;
+	struct core_ctx ctx;
+	struct image img;
+	assert_int_equal(open_toy(&m, &ctx, &img, dev, "img/ov.toy"), -CD_EACCES);
+	assert_string_equal(ctx.err, "Could not open backing file: cordon refuses "
+				     "'img/../../etc/passwd': it is outside the directories "
+				     "images may name (the image's own directory and "
+				     "--backing-allow)");
+	m.refuse_backing = HC_BACKING_LOOP;
+	assert_int_equal(open_toy(&m, &ctx, &img, dev, "ov.toy"), -CD_EACCES);
+	assert_string_equal(ctx.err, "Could not open backing file: cordon refuses "
+				     "'../../etc/passwd': it is already in the backing "
+				     "chain (a loop)");
+	assert_int_equal(m.mem_used, 0);
+	free(top);
+	memdevs_free(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(reads_through_a_shorter_backing_file),
+		cmocka_unit_test(missing_backing_file_in_qemu_img_words),
+		cmocka_unit_test(refusal_names_the_file_and_the_rule),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
