@@ -27,6 +27,12 @@ SBOX_SRC  := src/guest/hostcall_client.c src/guest/region_alloc.c src/guest/sand
 GUEST_SRC := $(sort $(wildcard src/guest/kvm/*.c src/guest/libc/*.c))
 GUEST_ASM := $(sort $(wildcard src/guest/kvm/*.S))
 
+# zlib and libzstd decode compressed image data inside the sandbox: linked
+# into the host binary for the process sandbox and statically (Debian's
+# archives) into the KVM guest image.
+DECOMP_LIBS := -lzstd -lz
+GUEST_DECOMP_LIBS := /usr/lib/x86_64-linux-gnu/libzstd.a /usr/lib/x86_64-linux-gnu/libz.a
+
 HOST_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRC) $(HOST_SRC) $(CLI_SRC) $(SBOX_SRC))
 
 .PHONY: all setup test unit guest-payloads test-build fuzz fuzz-smoke fuzz-long integration demo bench clean
@@ -45,7 +51,7 @@ $(BUILD)/host/guest_blob.o: src/host/guest_blob.S $(BUILD)/guest/guest.bin
 	$(CC) -c -DGUEST_BIN='"$(BUILD)/guest/guest.bin"' $< -o $@
 
 $(BUILD)/cordon: $(HOST_OBJ) $(BUILD)/host/guest_blob.o
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ $(DECOMP_LIBS)
 
 # ---- the KVM guest image: core + bare-metal runtime, freestanding ----------
 GUEST_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -nostdinc \
@@ -59,12 +65,16 @@ GUEST_OBJ := $(patsubst %.c,$(BUILD)/guest/%.o,$(CORE_SRC) $(SBOX_SRC) $(GUEST_S
 $(BUILD)/guest/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+# compress.c alone includes zlib.h and zstd.h; the rest of core must not see
+# the host's headers, so they come last and only for this file.
+$(BUILD)/guest/src/core/compress.o: GUEST_CFLAGS += -idirafter /usr/include
 $(BUILD)/guest/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/guest/guest.elf: $(GUEST_OBJ) src/guest/kvm/guest.ld
-	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -T src/guest/kvm/guest.ld -o $@ $(GUEST_OBJ) -lgcc
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -T src/guest/kvm/guest.ld -o $@ $(GUEST_OBJ) \
+		$(GUEST_DECOMP_LIBS) -lgcc
 $(BUILD)/guest/guest.bin: $(BUILD)/guest/guest.elf
 	objcopy -O binary $< $@
 
@@ -84,7 +94,7 @@ $(BUILD)/test/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -DCORDON_TEST_HOOKS -c $< -o $@
 $(BUILD)/cordon-test: $(TEST_HOST_OBJ) $(BUILD)/host/guest_blob.o
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ $(DECOMP_LIBS)
 
 $(BUILD)/payloads/%.elf: $(BUILD)/guest/tests/guest_payloads/%.o $(PAYLOAD_RT) src/guest/kvm/guest.ld
 	@mkdir -p $(dir $@)
@@ -111,7 +121,7 @@ $(BUILD)/unit/obj/%.o: %.c
 	$(CLANG) $(TEST_CFLAGS) -c $< -o $@
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(TEST_CFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka
+	$(CLANG) $(TEST_CFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(DECOMP_LIBS)
 
 unit: setup $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -119,8 +129,9 @@ unit: setup $(UNIT_BINS)
 # ---- fuzzing ----------------------------------------------------------------
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
-FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC) src/cli/size_parse.c src/cli/report.c \
-	src/host/hostcall_server.c src/host/host_io.c src/host/devices.c tests/unit/memdev.c)
+# An archive, as for unit tests: each target links only what it uses.
+FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC) $(HOST_SRC) $(SBOX_SRC) \
+	src/cli/size_parse.c src/cli/report.c tests/unit/memdev.c)
 FUZZ_LIBS := $(BUILD)/fuzz/libcordon-fuzz.a
 $(FUZZ_LIBS): $(FUZZ_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -133,7 +144,7 @@ $(BUILD)/fuzz/obj/%.o: %.c
 	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIBS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(DECOMP_LIBS)
 
 fuzz: setup $(FUZZ_BINS)
 

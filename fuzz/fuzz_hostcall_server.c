@@ -45,8 +45,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint32_t i = 0; i < HC_MAX_DEVICES; i++)
 		devs.dev[i].fd = -1;
 	devs.count = 2;
-	devs.dev[CORDON_DEV_OUTPUT] = (struct host_device){ out_fd, DEV_ROLE_OUTPUT, "out" };
-	devs.dev[CORDON_DEV_INPUT] = (struct host_device){ in_fd, DEV_ROLE_INPUT, "in" };
+	devs.dev[CORDON_DEV_OUTPUT] = (struct host_device){
+		.fd = out_fd, .role = DEV_ROLE_OUTPUT, .name = "out" };
+	devs.dev[CORDON_DEV_INPUT] = (struct host_device){
+		.fd = in_fd, .role = DEV_ROLE_INPUT, .name = "in" };
 	struct hc_server srv;
 	hc_server_init(&srv, &devs, region, REGION_LEN);
 

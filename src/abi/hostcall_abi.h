@@ -28,6 +28,7 @@ enum hc_op {
 	HC_OP_OPEN_BACKING = 9, /* dev = image naming it, len, buf = name (not
 				 * NUL-terminated) -> ret new input device;
 				 * on refusal -errno and ret2 = enum hc_backing_rule */
+	HC_OP_LOCK = 10,     /* dev, off = enum hc_lock_kind -> ret 0 or -errno */
 	HC_OP__COUNT
 };
 
@@ -45,7 +46,23 @@ enum hc_backing_rule {
 	HC_BACKING_TOO_DEEP,     /* more than HC_MAX_BACKING_DEPTH links */
 	HC_BACKING_LOOP,         /* the file is already in the chain */
 	HC_BACKING_BAD_NAME,     /* empty, NUL inside, protocol prefix */
+	HC_BACKING_LOCKED,       /* another process holds QEMU's locks on it */
 };
+
+/* What HC_OP_LOCK asks for: QEMU takes more locks on a file once it knows
+ * the file holds a format with metadata (not raw). */
+enum hc_lock_kind {
+	HC_LOCK_METADATA = 1,
+};
+
+/*
+ * Replies with text: when a lock conflict refuses HC_OP_LOCK or
+ * HC_OP_OPEN_BACKING (ret2 = HC_BACKING_LOCKED), the host writes qemu's
+ * explanation, NUL-terminated, into the message buffer
+ * (HC_REGION_MSGBUF_OFF, at most HC_MAX_MESSAGE_LEN bytes).  That and the
+ * data of a read are the only things the host writes into the region
+ * besides ret/ret2.
+ */
 
 struct hc_msg {
 	uint32_t op;

@@ -11,6 +11,7 @@
 #include "../core/format.h"
 #include "../host/backing_policy.h"
 #include "../host/devices.h"
+#include "../host/image_lock.h"
 #include "../host/sandbox.h"
 #include "cmd.h"
 #include "dd_args.h"
@@ -28,7 +29,7 @@ void cmd_dd_usage(FILE *f)
 	      "\n"
 	      "  -f fmt               input format (default: probed)\n"
 	      "  -O output_fmt        output format (default: raw)\n"
-	      "  -U, --force-share    accepted; cordon takes no image locks\n"
+	      "  -U, --force-share    open the input in shared mode (QEMU's locks)\n"
 	      "  bs=SIZE              block size, 1 to 2147483647 (default 512)\n"
 	      "  count=N              copy at most N blocks\n"
 	      "  skip=N               skip N blocks of the input\n"
@@ -143,6 +144,15 @@ static int dd_execute(const struct dd_args *a, const struct sandbox_config *cfg,
 	devices_reset(&devs);
 	if (devices_open_input(&devs, a->in) < 0)
 		goto out;
+	/* QEMU's image locks (image_lock.h): refused here, before anything
+	 * else, when a running QEMU does not share reading the input. */
+	char why[IMAGE_LOCK_WHY_MAX];
+	if (image_lock_input(devs.dev[CORDON_DEV_INPUT].fd, a->in, why,
+			     sizeof(why)) < 0) {
+		report_error("Could not open '%s': %s", a->in, why);
+		goto out;
+	}
+	devs.force_share = a->force_share;
 	for (unsigned i = 0; i < a->n_backing_allow; i++)
 		if (backing_allow_dir(&devs, a->backing_allow[i]) < 0)
 			goto out;

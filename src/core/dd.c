@@ -82,7 +82,7 @@ static int dd_step(struct dd_state *st, uint64_t pos, uint64_t out_off,
 static int dd_create_output(struct dd_state *st, uint64_t size)
 {
 	const struct cordon_job *job = st->job;
-	const struct format_ops *fmt = format_writer_by_name(job->out_fmt);
+	const struct format_ops *fmt = format_by_name(job->out_fmt);
 	if (!fmt)
 		return core_fail(st->ctx, -CD_EINVAL, "Unknown file format");
 

@@ -9,6 +9,7 @@
 #define CD_EPERM 1
 #define CD_ENOENT 2
 #define CD_EIO 5
+#define CD_EAGAIN 11
 #define CD_EBADF 9
 #define CD_ENOMEM 12
 #define CD_EACCES 13

@@ -4,12 +4,9 @@
 #include "overflow.h"
 
 /* Probe order; raw is the fallback and is never probed. */
-extern const struct format_ops format_qcow2_writer_only; /* TEMPORARY */
-
 static const struct format_ops *const formats[] = {
 	&format_qcow2,
 	&format_raw,
-	&format_qcow2_writer_only, /* TEMPORARY: until format_qcow2 has .writer */
 };
 
 #define PROBE_HEAD_LEN 512u
@@ -18,14 +15,6 @@ const struct format_ops *format_by_name(const char *name)
 {
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
 		if (strcmp(formats[i]->name, name) == 0)
-			return formats[i];
-	return NULL;
-}
-
-const struct format_ops *format_writer_by_name(const char *name)
-{
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (formats[i]->writer && strcmp(formats[i]->name, name) == 0)
 			return formats[i];
 	return NULL;
 }
@@ -80,6 +69,17 @@ static int image_open_as(struct core_ctx *ctx, uint32_t dev, const char *fmt_nam
 		img->ops = NULL;
 		image_close(img);
 		return ret;
+	}
+	/* A format with metadata must not change under us: QEMU's metadata
+	 * locks, which a running QEMU's write lock refuses (unless -U). */
+	if (ops != &format_raw) {
+		char why[HC_MAX_MESSAGE_LEN] = "";
+		int64_t locked = ctx->env->hc->lock(ctx->env->hc->ctx, dev,
+						    HC_LOCK_METADATA, why, sizeof(why));
+		if (locked < 0) {
+			image_close(img);
+			return core_fail(ctx, (int)locked, "%s", why);
+		}
 	}
 	return 0;
 }
@@ -139,10 +139,14 @@ int image_open_backing(struct image *img, const char *name, size_t name_len,
 	}
 
 	uint32_t rule = HC_BACKING_OK;
-	int64_t dev = hc->open_backing(hc->ctx, img->dev, name, name_len, &rule);
+	char why[HC_MAX_MESSAGE_LEN] = "";
+	int64_t dev = hc->open_backing(hc->ctx, img->dev, name, name_len, &rule,
+				       why, sizeof(why));
 	int ret = (int)dev;
 	if (dev < 0) {
-		if (rule < sizeof(backing_refusals) / sizeof(backing_refusals[0]) &&
+		if (rule == HC_BACKING_LOCKED)
+			core_fail(ctx, ret, "%s", why);
+		else if (rule < sizeof(backing_refusals) / sizeof(backing_refusals[0]) &&
 		    backing_refusals[rule])
 			core_fail(ctx, ret, "cordon refuses '%s': %s", shown,
 				  backing_refusals[rule]);

@@ -79,8 +79,6 @@ extern const struct format_ops format_qcow2;
 
 /* Known formats by name (for -f/-O); NULL if none. */
 const struct format_ops *format_by_name(const char *name);
-/* The first format of that name that can be written (for -O); NULL if none. */
-const struct format_ops *format_writer_by_name(const char *name);
 
 /* Opens dev as fmt_name, or probes when fmt_name is "".  On failure the
  * recorded message is qemu-img's ("Could not open 'x': ..."). */

@@ -33,9 +33,15 @@ struct hostcalls {
 	/* Asks the host to attach the backing file `name` (as written in the
 	 * image on device from_dev; relative names are relative to that
 	 * image's directory).  Returns the new input device, or -errno with
-	 * *rule saying why the host refused (enum hc_backing_rule). */
+	 * *rule saying why the host refused (enum hc_backing_rule) and, for
+	 * HC_BACKING_LOCKED, the host's explanation in why (NUL-terminated). */
 	int64_t (*open_backing)(void *ctx, uint32_t from_dev, const char *name,
-				size_t len, uint32_t *rule);
+				size_t len, uint32_t *rule, char *why,
+				size_t why_len);
+	/* Takes QEMU's locks of `kind` (enum hc_lock_kind) on an input; 0, or
+	 * -errno with the host's explanation in why (NUL-terminated). */
+	int64_t (*lock)(void *ctx, uint32_t dev, uint32_t kind, char *why,
+			size_t why_len);
 	/* One line of text for the user, without the program-name prefix. */
 	void (*message)(void *ctx, uint32_t level, const char *text,
 			size_t len);

@@ -13,6 +13,7 @@ static const struct errtext errtexts[] = {
 	{ CD_ENOENT, "No such file or directory" },
 	{ CD_EIO, "Input/output error" },
 	{ CD_EBADF, "Bad file descriptor" },
+	{ CD_EAGAIN, "Resource temporarily unavailable" },
 	{ CD_ENOMEM, "Cannot allocate memory" },
 	{ CD_EACCES, "Permission denied" },
 	{ CD_EFAULT, "Bad address" },

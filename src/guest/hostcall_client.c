@@ -101,8 +101,21 @@ static void cl_message(void *ctx, uint32_t level, const char *text, size_t len)
 	call(c, &req, NULL);
 }
 
+/* The host's explanation of a refusal, from the message buffer. */
+static void take_why(struct hc_client *c, char *why, size_t why_len)
+{
+	if (why_len == 0)
+		return;
+	const char *src = (const char *)c->region + HC_REGION_MSGBUF_OFF;
+	size_t n = strnlen(src, HC_MAX_MESSAGE_LEN);
+	if (n >= why_len)
+		n = why_len - 1;
+	memcpy(why, src, n);
+	why[n] = '\0';
+}
+
 static int64_t cl_open_backing(void *ctx, uint32_t from_dev, const char *name,
-			       size_t len, uint32_t *rule)
+			       size_t len, uint32_t *rule, char *why, size_t why_len)
 {
 	struct hc_client *c = ctx;
 	if (len > HC_MAX_BACKING_NAME) {
@@ -114,9 +127,22 @@ static int64_t cl_open_backing(void *ctx, uint32_t from_dev, const char *name,
 	memcpy(c->region + HC_REGION_MSGBUF_OFF, name, len);
 	struct hc_msg req = { .op = HC_OP_OPEN_BACKING, .dev = from_dev, .len = len,
 			      .buf = HC_REGION_MSGBUF_OFF };
-	uint64_t why = 0;
-	int64_t ret = call(c, &req, &why);
-	*rule = (uint32_t)why;
+	uint64_t kind = 0;
+	int64_t ret = call(c, &req, &kind);
+	*rule = (uint32_t)kind;
+	if (ret < 0 && *rule == HC_BACKING_LOCKED)
+		take_why(c, why, why_len);
+	return ret;
+}
+
+static int64_t cl_lock(void *ctx, uint32_t dev, uint32_t kind, char *why,
+		       size_t why_len)
+{
+	struct hc_client *c = ctx;
+	struct hc_msg req = { .op = HC_OP_LOCK, .dev = dev, .off = kind };
+	int64_t ret = call(c, &req, NULL);
+	if (ret < 0)
+		take_why(c, why, why_len);
 	return ret;
 }
 
@@ -141,6 +167,7 @@ void hc_client_table(struct hc_client *c, struct hostcalls *t)
 		.truncate = cl_truncate,
 		.extent = cl_extent,
 		.open_backing = cl_open_backing,
+		.lock = cl_lock,
 		.message = cl_message,
 	};
 }

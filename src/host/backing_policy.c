@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../cli/report.h"
+#include "image_lock.h"
 
 int backing_allow_dir(struct host_devices *d, const char *dir)
 {
@@ -111,7 +112,7 @@ static int64_t refuse(uint32_t *rule, uint32_t why, int err, int fd, char *path)
 }
 
 int64_t backing_attach(struct host_devices *d, uint32_t from_dev, const char *name,
-		       size_t len, uint32_t *rule)
+		       size_t len, uint32_t *rule, char *why, size_t why_len)
 {
 	const struct host_device *from = &d->dev[from_dev];
 	*rule = HC_BACKING_OK;
@@ -134,6 +135,8 @@ int64_t backing_attach(struct host_devices *d, uint32_t from_dev, const char *na
 		return refuse(rule, HC_BACKING_OUTSIDE, EACCES, fd, path);
 	if (in_chain(d, &st))
 		return refuse(rule, HC_BACKING_LOOP, ELOOP, fd, path);
+	if (image_lock_input(fd, path, why, why_len) < 0)
+		return refuse(rule, HC_BACKING_LOCKED, EAGAIN, fd, path);
 	char *real_dir = devices_real_dir(fd);
 	if (!real_dir)
 		return refuse(rule, HC_BACKING_NOT_FOUND, errno, fd, path);

@@ -21,9 +21,11 @@ int backing_allow_dir(struct host_devices *d, const char *dir);
 /*
  * Attaches `name` (len bytes, from the sandbox: any bytes at all) as a new
  * input device for the image on from_dev.  Returns the device number, or
- * -errno with *rule set (enum hc_backing_rule).
+ * -errno with *rule set (enum hc_backing_rule); for HC_BACKING_LOCKED, qemu's
+ * explanation is in why.  The file gets QEMU's read lock like any input.
  */
 int64_t backing_attach(struct host_devices *d, uint32_t from_dev,
-		       const char *name, size_t len, uint32_t *rule);
+		       const char *name, size_t len, uint32_t *rule,
+		       char *why, size_t why_len);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "../abi/job.h"
 #include "../cli/report.h"
+#include "image_lock.h"
 
 static void devices_init(struct host_devices *d)
 {
@@ -96,6 +97,29 @@ static char *output_target(const char *path)
 	return strdup(path);
 }
 
+/*
+ * Someone (a running QEMU) may be using the target: qemu-img would fail to
+ * lock it at creation or when opening it.  Only checked here: the target is
+ * replaced, not written, and a write-only descriptor cannot hold read locks.
+ */
+static int check_target_locks(const struct host_output *o)
+{
+	char why[IMAGE_LOCK_WHY_MAX];
+	int fd = open(o->target, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return 0; /* creation reports it, in qemu-img's words */
+	int ret = 0;
+	if (image_lock_output_create(fd, o->path, true, why, sizeof(why)) < 0) {
+		report_error("%s: error while creating output image: %s", o->path, why);
+		ret = -1;
+	} else if (image_lock_output_open(fd, o->path, true, why, sizeof(why)) < 0) {
+		report_error("Could not open '%s': %s", o->path, why);
+		ret = -1;
+	}
+	close(fd);
+	return ret;
+}
+
 int devices_prepare_output(struct host_devices *d, const char *out_path)
 {
 	struct host_output *o = &d->out;
@@ -128,9 +152,11 @@ int devices_prepare_output(struct host_devices *d, const char *out_path)
 	o->gid = st.st_gid;
 	/* qemu-img opens the target for writing; renaming over it would not
 	 * need that permission, so check it the same way. */
-	if (access(o->target, W_OK) < 0)
+	if (access(o->target, W_OK) < 0) {
 		o->deny_errno = errno;
-	return 0;
+		return 0;
+	}
+	return check_target_locks(o);
 }
 
 static int create_temp(struct host_output *o)
@@ -174,6 +200,14 @@ int devices_create_output(struct host_devices *d)
 		fd = open(o->target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return fd == -1 ? -errno : fd;
+	/* Hold what qemu-img holds on an open output; the temporary file
+	 * carries the locks to the target when it is renamed over it.  A
+	 * device written in place was checked in devices_prepare_output. */
+	char why[IMAGE_LOCK_WHY_MAX];
+	if (o->is_regular && image_lock_output_open(fd, o->path, false, why, sizeof(why)) < 0) {
+		close(fd);
+		return -EAGAIN;
+	}
 	out->fd = fd;
 	return 0;
 }

@@ -52,6 +52,7 @@ struct host_devices {
 	uint32_t count;
 	char *allow[BACKING_ALLOW_MAX]; /* --backing-allow, resolved */
 	uint32_t n_allow;
+	bool force_share;   /* -U: QEMU's metadata locks are not taken */
 	struct host_output out;
 };
 

@@ -18,6 +18,7 @@
 #include "../core/errno_codes.h"
 #include "backing_policy.h"
 #include "host_io.h"
+#include "image_lock.h"
 
 _Static_assert(CD_EINVAL == EINVAL && CD_ENOSPC == ENOSPC && CD_EFAULT == EFAULT &&
 	       CD_ENOTSUP == ENOTSUP && CD_EFBIG == EFBIG && CD_EACCES == EACCES &&
@@ -30,7 +31,7 @@ static const char *const op_names[HC_OP__COUNT] = {
 	[HC_OP_READ] = "read", [HC_OP_WRITE] = "write", [HC_OP_COPY] = "copy",
 	[HC_OP_SIZE] = "size", [HC_OP_TRUNCATE] = "truncate",
 	[HC_OP_EXTENT] = "extent", [HC_OP_MESSAGE] = "message", [HC_OP_EXIT] = "exit",
-	[HC_OP_OPEN_BACKING] = "open_backing",
+	[HC_OP_OPEN_BACKING] = "open_backing", [HC_OP_LOCK] = "lock",
 };
 
 void hc_server_init(struct hc_server *s, struct host_devices *devs,
@@ -130,9 +131,10 @@ static void print_message(struct hc_server *s, const struct hc_msg *m)
 	char text[HC_MAX_MESSAGE_LEN + 1];
 	memcpy(text, s->region + m->buf, m->len);
 	text[m->len] = '\0';
-	/* Guest text must not drive the terminal: no control characters. */
+	/* Guest text must not drive the terminal: no control characters but
+	 * the newline of qemu's two-line messages ("Is another process...?"). */
 	for (uint64_t i = 0; i < m->len; i++)
-		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+		if (((unsigned char)text[i] < 0x20 && text[i] != '\n') || text[i] == 0x7f)
 			text[i] = '?';
 	fprintf(stderr, "cordon: %s%s\n", m->level == HC_LEVEL_WARNING ? "warning: " : "",
 		text);
@@ -220,6 +222,13 @@ static enum hc_serve_result serve_message(struct hc_server *s, struct hc_msg *m)
 	return HC_SERVE_CONTINUE;
 }
 
+/* qemu's explanation of a refusal, into the message buffer (see the ABI). */
+static void reply_text(struct hc_server *s, const char *text)
+{
+	char *dst = (char *)s->region + HC_REGION_MSGBUF_OFF;
+	snprintf(dst, HC_MAX_MESSAGE_LEN, "%s", text);
+}
+
 static enum hc_serve_result serve_open_backing(struct hc_server *s, struct hc_msg *m)
 {
 	if (check_dev(s, m, m->dev, DEV_ROLE_INPUT) < 0 ||
@@ -229,8 +238,28 @@ static enum hc_serve_result serve_open_backing(struct hc_server *s, struct hc_ms
 	memcpy(name, s->region + m->buf, m->len);
 	name[m->len] = '\0';
 	uint32_t rule = HC_BACKING_OK;
-	m->ret = backing_attach(s->devs, m->dev, name, m->len, &rule);
+	char why[IMAGE_LOCK_WHY_MAX] = "";
+	m->ret = backing_attach(s->devs, m->dev, name, m->len, &rule, why, sizeof(why));
 	m->ret2 = rule;
+	if (rule == HC_BACKING_LOCKED)
+		reply_text(s, why);
+	return HC_SERVE_CONTINUE;
+}
+
+static enum hc_serve_result serve_lock(struct hc_server *s, struct hc_msg *m)
+{
+	if (check_dev(s, m, m->dev, DEV_ROLE_INPUT) < 0)
+		return HC_SERVE_VIOLATION;
+	if (m->off != HC_LOCK_METADATA)
+		return violation(s, "lock of unknown kind %llu", (unsigned long long)m->off);
+	const struct host_device *dev = &s->devs->dev[m->dev];
+	char why[IMAGE_LOCK_WHY_MAX] = "";
+	m->ret = 0;
+	if (image_lock_metadata(dev->fd, dev->name, s->devs->force_share, why,
+				sizeof(why)) < 0) {
+		m->ret = -EAGAIN;
+		reply_text(s, why);
+	}
 	return HC_SERVE_CONTINUE;
 }
 
@@ -253,6 +282,7 @@ enum hc_serve_result hc_server_handle(struct hc_server *s)
 	case HC_OP_EXTENT: r = serve_extent(s, &m); break;
 	case HC_OP_MESSAGE: r = serve_message(s, &m); break;
 	case HC_OP_OPEN_BACKING: r = serve_open_backing(s, &m); break;
+	case HC_OP_LOCK: r = serve_lock(s, &m); break;
 	case HC_OP_EXIT:
 		if (m.off > 255)
 			return violation(s, "exit with status %llu", (unsigned long long)m.off);

@@ -40,6 +40,7 @@ enum rule {
 	NO_EXEC,      /* mmap/mprotect without PROT_EXEC; else EPERM */
 	OPEN_FILES,   /* openat: a new file, write-only, or read-only without
 		       * O_CREAT; else EACCES */
+	FCNTL_LOCK,   /* fcntl F_OFD_GETLK/F_OFD_SETLK only; else EPERM */
 };
 
 static const struct {
@@ -82,6 +83,9 @@ static const struct {
 	 * confinement: backing_policy.c opens them read-only and resolves
 	 * /proc/self/fd/N to check where the opened file really is. */
 	{ SYS_readlink, ALLOW },
+	/* QEMU's image locks on the output and on backing files, taken as
+	 * they are created or attached (image_lock.c). */
+	{ SYS_fcntl, FCNTL_LOCK },
 	/* malloc/free in the host's own paths. */
 	{ SYS_brk, ALLOW },
 	{ SYS_mmap, NO_EXEC },
@@ -161,6 +165,14 @@ static void emit_rule(struct prog *p, int nr, enum rule r)
 		emit(p, STMT(BPF_ALU | BPF_AND | BPF_K, O_ACCMODE | O_CREAT));
 		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, O_RDONLY, 1, 0));
 		emit(p, RET(SECCOMP_RET_ERRNO | EACCES));
+		emit(p, RET(SECCOMP_RET_ALLOW));
+		break;
+	case FCNTL_LOCK: /* the command is an int: low word only */
+		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 5));
+		emit(p, STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)));
+		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_OFD_GETLK, 2, 0));
+		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_OFD_SETLK, 1, 0));
+		emit(p, RET(SECCOMP_RET_ERRNO | EPERM));
 		emit(p, RET(SECCOMP_RET_ALLOW));
 		break;
 	}

@@ -138,9 +138,7 @@ CASES = [
     case("f-foo-missing-input", ["-f", "foo", "if=missing", "of=out.raw"]),
     case("O-foo-missing-input", ["-O", "foo", "if=missing", "of=out.raw"]),
     case("f-foo-O-foo", ["-f", "foo", "-O", "foo", *IO]),
-    case("f-qcow2-on-raw", ["-f", "qcow2", *IO],
-         marks=pytest.mark.xfail(reason="core has no qcow2 driver yet: cordon "
-                                 "says \"Unknown driver 'qcow2'\"", strict=False)),
+    case("f-qcow2-on-raw", ["-f", "qcow2", *IO]),
     # ---- repeats, order, --
     case("repeat-bs", ["bs=1k", "bs=512", "count=1", *IO]),
     case("repeat-if", ["if=missing", *IO]),

@@ -1,6 +1,7 @@
 /* In-memory hostcall table; see memdev.h. */
 #include "memdev.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,7 +137,7 @@ static int64_t md_extent(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
 
 /* Names match exactly; a device is attached at most once (a loop). */
 static int64_t md_open_backing(void *ctx, uint32_t from_dev, const char *name,
-			       size_t len, uint32_t *rule)
+			       size_t len, uint32_t *rule, char *why, size_t why_len)
 {
 	struct memdevs *m = ctx;
 	*rule = HC_BACKING_OK;
@@ -146,6 +147,7 @@ static int64_t md_open_backing(void *ctx, uint32_t from_dev, const char *name,
 	}
 	if (m->refuse_backing) {
 		*rule = m->refuse_backing;
+		snprintf(why, why_len, "%s", m->lock_why);
 		return -CD_EACCES;
 	}
 	for (uint32_t i = 1; i < m->count; i++) {
@@ -161,6 +163,21 @@ static int64_t md_open_backing(void *ctx, uint32_t from_dev, const char *name,
 	}
 	*rule = HC_BACKING_NOT_FOUND;
 	return -CD_ENOENT;
+}
+
+/* Every lock succeeds unless lock_why is set (a conflict to report). */
+static int64_t md_lock(void *ctx, uint32_t dev, uint32_t kind, char *why, size_t why_len)
+{
+	struct memdevs *m = ctx;
+	if (dev == CORDON_DEV_OUTPUT || dev >= m->count || kind != HC_LOCK_METADATA) {
+		m->violations++;
+		return -CD_EINVAL;
+	}
+	m->locks++;
+	if (!m->lock_why[0])
+		return 0;
+	snprintf(why, why_len, "%s", m->lock_why);
+	return -CD_EAGAIN;
 }
 
 static void md_message(void *ctx, uint32_t level, const char *text, size_t len)
@@ -212,6 +229,7 @@ void memdevs_init(struct memdevs *m)
 		.ctx = m, .read = md_read, .write = md_write, .copy = md_copy,
 		.size = md_size, .truncate = md_truncate, .extent = md_extent,
 		.open_backing = md_open_backing,
+		.lock = md_lock,
 		.message = md_message,
 	};
 	m->alloc = (struct core_alloc){ .ctx = m, .alloc = md_alloc, .free = md_free };

@@ -37,6 +37,8 @@ struct memdevs {
 	int fail_truncate;   /* -errno to return from truncate, or 0 */
 	int fail_read;       /* -errno to return from read and copy, or 0 */
 	uint32_t refuse_backing; /* an hc_backing_rule open_backing answers, or 0 */
+	char lock_why[128];  /* non-empty: lock (and a locked refusal) fail with it */
+	int locks;           /* lock hostcalls served */
 	uint64_t mem_cap;    /* allocator cap in bytes (0 = none) */
 	uint64_t mem_used;
 	struct hostcalls table;

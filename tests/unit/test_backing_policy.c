@@ -79,7 +79,8 @@ static int teardown(void **state)
 
 static int64_t attach(struct fx *f, uint32_t from, const char *name, uint32_t *rule)
 {
-	return backing_attach(&f->devs, from, name, strlen(name), rule);
+	char why[256];
+	return backing_attach(&f->devs, from, name, strlen(name), rule, why, sizeof(why));
 }
 
 static void files_beside_and_below_the_image_are_allowed(void **state)
@@ -119,8 +120,9 @@ static void escapes_are_refused(void **state)
 	assert_int_equal(attach(f, CORDON_DEV_INPUT, "nbd:localhost:10809", &rule), -EINVAL);
 	assert_int_equal(rule, HC_BACKING_BAD_NAME);
 	assert_int_equal(attach(f, CORDON_DEV_INPUT, "json:{\"file\":1}", &rule), -EINVAL);
-	assert_int_equal(backing_attach(&f->devs, CORDON_DEV_INPUT, "base.raw\0x", 10, &rule),
-			 -EINVAL); /* a NUL inside the name */
+	char why[64];
+	assert_int_equal(backing_attach(&f->devs, CORDON_DEV_INPUT, "base.raw\0x", 10, &rule,
+					why, sizeof(why)), -EINVAL); /* a NUL inside the name */
 	assert_int_equal(attach(f, CORDON_DEV_INPUT, "", &rule), -EINVAL);
 	assert_int_equal(attach(f, CORDON_DEV_INPUT, "nothere", &rule), -ENOENT);
 	assert_int_equal(rule, HC_BACKING_NOT_FOUND);

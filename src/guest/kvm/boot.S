@@ -26,6 +26,12 @@ _start:
  */
 boot:
 	cld
+	/* FS base = kvm_tls: hosted library code (zlib, libzstd) reads its
+	 * stack-protector canary at %fs:0x28, which must be user-mapped. */
+	movl	$0xc0000100, %ecx	/* IA32_FS_BASE */
+	movl	$kvm_tls, %eax
+	xorl	%edx, %edx
+	wrmsr
 	movq	$KVM_STACK_TOP, %rsp
 	xorl	%ebp, %ebp
 	movq	%rdi, %rsi		/* guest memory size, from the VMM */

@@ -17,6 +17,18 @@ _Static_assert(KVM_DOORBELL_PORT == HC_KVM_DOORBELL_PORT,
 
 extern char _image_end[]; /* guest.ld: first page past bss */
 
+uint64_t kvm_tls[8] __attribute__((aligned(64)));
+
+/* A canary that differs per run: the TSC at start.  Set before any
+ * protected function runs (this file is built without the protector). */
+static void set_canary(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	uint64_t v = ((uint64_t)hi << 32 | lo) * 0x9e3779b97f4a7c15ull;
+	kvm_tls[KVM_TLS_CANARY] = v & ~0xffull; /* low byte 0, as glibc's */
+}
+
 /* The doorbell: kvm_doorbell (boot.S) traps to CPL 0, whose OUT exits to
  * the VMM, which serves the mailbox before we continue.  The mailbox is
  * volatile and the call is opaque, so the stores are done before it. */
@@ -41,6 +53,7 @@ void kvm_user_main(uint64_t mem_size)
 	static struct hc_client client;
 	uintptr_t heap = (uintptr_t)_image_end;
 
+	set_canary();
 	hc_client_init(&client, (uint8_t *)0, mem_size, ring_doorbell, NULL);
 	/* The VMM checked that the image leaves a heap; stay safe anyway. */
 	if (heap < mem_size)

@@ -14,5 +14,8 @@ void libc_set_heap(void *ctx, void *(*alloc)(void *ctx, size_t size, size_t alig
 void *malloc(size_t size);
 void *calloc(size_t n, size_t size);
 void free(void *ptr);
+/* Stops the guest with a fault (abort.c). */
+__attribute__((noreturn)) void abort(void);
+__attribute__((noreturn)) void __stack_chk_fail(void);
 
 #endif

@@ -1,0 +1,107 @@
+/*
+ * qcow2 open + map + read of random windows over in-memory devices.  The
+ * input either is the image (first byte odd) or edits one of the templates
+ * (fuzz/qcow2_templates.h) byte by byte, then names windows to read.  Any
+ * request the host would refuse (memdev violation), any leak of core
+ * memory, and any sanitizer report is a crash.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/core/format.h"
+#include "../tests/unit/memdev.h"
+#include "qcow2_templates.h"
+
+#define CHECK(c) do { if (!(c)) abort(); } while (0)
+
+static struct qb templates[4];
+static uint8_t *backing;
+#define BACKING_LEN (20 * 512 + 100)
+
+static void setup(void)
+{
+	if (backing)
+		return;
+	tpl_build(&templates[0], 9, 40, 0, false);
+	tpl_build(&templates[1], 9, 40, 1, false);
+	tpl_build(&templates[2], 14, 6, 0, true);
+	tpl_build(&templates[3], 12, 20, 1, false);
+	backing = tpl_backing(BACKING_LEN);
+}
+
+static uint64_t take(const uint8_t **p, size_t *n, size_t k)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < k && *n > 0; i++, (*p)++, (*n)--)
+		v = v << 8 | **p;
+	return v;
+}
+
+static uint8_t *make_image(const uint8_t **p, size_t *n, size_t *len)
+{
+	uint64_t mode = take(p, n, 1);
+	if (mode & 1) { /* the input is the image */
+		*len = *n;
+		uint8_t *img = malloc(*n ? *n : 1);
+		memcpy(img, *p, *n);
+		*p += *n;
+		*n = 0;
+		return img;
+	}
+	const struct qb *t = &templates[(mode >> 1) & 3];
+	uint8_t *img = malloc(t->len);
+	memcpy(img, t->buf, t->len);
+	*len = t->len;
+	size_t edits = (size_t)take(p, n, 1) % 16;
+	for (size_t i = 0; i < edits && *n >= 5; i++) {
+		uint64_t at = take(p, n, 4) % t->len;
+		img[at] = (uint8_t)take(p, n, 1);
+	}
+	return img;
+}
+
+static void read_windows(struct image *img, const uint8_t *p, size_t n)
+{
+	static uint8_t buf[1 << 17];
+	for (int w = 0; w < 8 && n >= 6 && img->size > 0; w++) {
+		uint64_t off = take(&p, &n, 4) % img->size;
+		uint64_t len = take(&p, &n, 2) % sizeof(buf) + 1;
+		if (len > img->size - off)
+			len = img->size - off;
+		struct extent ext;
+		struct image *owner;
+		int64_t r = image_map(img, off, len, &ext, &owner);
+		CHECK(r < 0 || (r > 0 && (uint64_t)r <= len));
+		CHECK(r < 0 || ext.kind != EXT_BACKING);
+		(void)image_read(img, off, buf, len);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	setup();
+	const uint8_t *p = data;
+	size_t n = size;
+	size_t len;
+	uint8_t *img_bytes = make_image(&p, &n, &len);
+
+	struct memdevs m;
+	memdevs_init(&m);
+	m.mem_cap = 64u << 20; /* a sandbox's default memory */
+	memdevs_add_named(&m, TPL_BACKING_NAME, backing, BACKING_LEN);
+	uint32_t dev = memdevs_add_input(&m, img_bytes, len);
+	struct core_ctx ctx;
+	core_ctx_init(&ctx, &m.env);
+	struct image img;
+	if (image_open(&ctx, dev, "", "f.qcow2", &img) == 0) {
+		read_windows(&img, p, n);
+		image_close(&img);
+	}
+	CHECK(m.violations == 0);
+	CHECK(m.mem_used == 0);
+	CHECK(strnlen(ctx.err, sizeof(ctx.err)) < sizeof(ctx.err));
+	memdevs_free(&m);
+	free(img_bytes);
+	return 0;
+}
