@@ -79,12 +79,9 @@ static bool inside(const char *dir, const char *path)
 static bool allowed_place(const struct host_devices *d, const struct host_device *from,
 			  int fd)
 {
-	char link[64], real[PATH_MAX];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, real, sizeof(real) - 1);
-	if (n <= 0)
+	char real[PATH_MAX];
+	if (devices_real_path(fd, real) < 0)
 		return false;
-	real[n] = '\0';
 	if (from->real_dir && inside(from->real_dir, real))
 		return true;
 	for (uint32_t i = 0; i < d->n_allow; i++)

@@ -64,18 +64,26 @@ int devices_open_input(struct host_devices *d, const char *in_path)
 	return 0;
 }
 
+int devices_real_path(int fd, char real[PATH_MAX])
+{
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, real, PATH_MAX - 1);
+	if (n <= 0)
+		return -1;
+	real[n] = '\0';
+	if (real[0] != '/') { /* "anon_inode:..." and the like: no path */
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 char *devices_real_dir(int fd)
 {
-	char link[64], real[PATH_MAX];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, real, sizeof(real) - 1);
-	if (n <= 0)
+	char real[PATH_MAX];
+	if (devices_real_path(fd, real) < 0)
 		return NULL;
-	real[n] = '\0';
-	if (real[0] != '/') { /* "anon_inode:..." and the like: no directory */
-		errno = EINVAL;
-		return NULL;
-	}
 	char *slash = strrchr(real, '/');
 	if (slash == real)
 		slash[1] = '\0'; /* a file in / */

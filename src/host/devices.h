@@ -7,6 +7,7 @@
 #ifndef CORDON_HOST_DEVICES_H
 #define CORDON_HOST_DEVICES_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -70,8 +71,10 @@ int devices_commit_output(struct host_devices *d);
 void devices_abort_output(struct host_devices *d);
 void devices_close(struct host_devices *d);
 
-/* The resolved directory of an open file (via /proc/self/fd); malloc'd, or
- * NULL with errno set. */
+/* The resolved path of what fd has open (via /proc/self/fd: "..", symlinks
+ * and renames since are all accounted for); 0, or -1 with errno set. */
+int devices_real_path(int fd, char real[PATH_MAX]);
+/* Its directory, malloc'd, or NULL with errno set. */
 char *devices_real_dir(int fd);
 
 #endif

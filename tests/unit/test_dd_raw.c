@@ -9,24 +9,12 @@
 
 #include "../../src/core/core.h"
 #include "memdev.h"
+#include "test_job.h"
 
 static struct cordon_job job_for(uint64_t bs, int have_count, uint64_t count,
 				 int have_skip, uint64_t skip)
 {
-	struct cordon_job job;
-	memset(&job, 0, sizeof(job));
-	job.magic = CORDON_JOB_MAGIC;
-	job.version = CORDON_JOB_VERSION;
-	job.command = CORDON_CMD_DD;
-	job.bs = bs;
-	job.count = count;
-	job.skip = skip;
-	job.dd_flags = (have_count ? DD_HAVE_COUNT : 0) | (have_skip ? DD_HAVE_SKIP : 0);
-	job.out_zeroed = 1;
-	strcpy(job.out_fmt, "raw");
-	strcpy(job.in_name, "in.raw");
-	strcpy(job.out_name, "out.raw");
-	return job;
+	return test_dd_job("raw", bs, have_count, count, have_skip, skip);
 }
 
 static uint8_t *pattern(uint64_t n)

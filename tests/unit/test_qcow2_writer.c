@@ -17,6 +17,7 @@
 #include "../../src/core/format.h"
 #include "../../src/core/qcow2/qcow2_writer_priv.h"
 #include "memdev.h"
+#include "test_job.h"
 
 #define CS 65536ull
 #define GiB (1ull << 30)
@@ -465,19 +466,7 @@ static void dd_case(uint64_t in_len, uint64_t hole_off, uint64_t hole_len,
 	uint32_t dev = memdevs_add_input(&m, in, in_len);
 	memdevs_punch(&m, dev, hole_off, hole_len);
 
-	struct cordon_job job;
-	memset(&job, 0, sizeof(job));
-	job.magic = CORDON_JOB_MAGIC;
-	job.version = CORDON_JOB_VERSION;
-	job.command = CORDON_CMD_DD;
-	job.bs = bs;
-	job.count = count;
-	job.skip = skip;
-	job.dd_flags = (have_count ? DD_HAVE_COUNT : 0) | (skip ? DD_HAVE_SKIP : 0);
-	job.out_zeroed = 1;
-	strcpy(job.out_fmt, "qcow2");
-	strcpy(job.in_name, "in.raw");
-	strcpy(job.out_name, "out.qcow2");
+	struct cordon_job job = test_dd_job("qcow2", bs, have_count, count, skip != 0, skip);
 	assert_int_equal(core_run(&m.env, &job), 0);
 
 	/* The window's data, with the hole as a zero span cut out of it. */
