@@ -25,7 +25,7 @@ struct core_env {
 	const struct core_alloc *mem;
 };
 
-#define CORE_ERR_MAX 512u
+#define CORE_ERR_MAX 1024u /* = HC_MAX_MESSAGE_LEN: one message */
 
 /* One run: the env plus the first failure's message. */
 struct core_ctx {

@@ -32,11 +32,22 @@ int core_prefix(struct core_ctx *ctx, int err, const char *fmt, ...)
 		return err < 0 ? err : -CD_EINVAL;
 	size_t hl = (size_t)n < sizeof(head) ? (size_t)n : sizeof(head) - 1;
 	size_t el = strlen(ctx->err);
-	if (hl + el >= sizeof(ctx->err)) /* keep the head, cut the tail */
-		el = sizeof(ctx->err) - 1 - hl;
-	memmove(ctx->err + hl, ctx->err, el);
+	const char *tail = ctx->err;
+	static const char elide[] = "...";
+	size_t gap = 0;
+	/* Too long (a deep chain): keep the new head and the end of the old
+	 * message, where the cause is, and elide the middle. */
+	if (hl + el >= sizeof(ctx->err)) {
+		if (hl > sizeof(ctx->err) / 2)
+			hl = sizeof(ctx->err) / 2;
+		gap = sizeof(elide) - 1;
+		tail += el - (sizeof(ctx->err) - 1 - hl - gap);
+		el = sizeof(ctx->err) - 1 - hl - gap;
+	}
+	memmove(ctx->err + hl + gap, tail, el);
 	memcpy(ctx->err, head, hl);
-	ctx->err[hl + el] = '\0';
+	memcpy(ctx->err + hl, elide, gap);
+	ctx->err[hl + gap + el] = '\0';
 	return err < 0 ? err : -CD_EINVAL;
 }
 

@@ -140,12 +140,31 @@ static void refusal_names_the_file_and_the_rule(void **state)
 	memdevs_free(&m);
 }
 
+static void long_error_chains_keep_their_cause(void **state)
+{
+	(void)state;
+	struct memdevs m;
+	memdevs_init(&m);
+	struct core_ctx ctx;
+	core_ctx_init(&ctx, &m.env);
+	core_fail(&ctx, -CD_EACCES, "the cause at the end");
+	for (int i = 0; i < 100; i++)
+		core_prefix(&ctx, -CD_EACCES, "Could not open backing file: ");
+	size_t n = strlen(ctx.err);
+	assert_true(n < CORE_ERR_MAX);
+	assert_memory_equal(ctx.err, "Could not open backing file: ", 29);
+	assert_string_equal(ctx.err + n - 20, "the cause at the end");
+	assert_non_null(strstr(ctx.err, "..."));
+	memdevs_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reads_through_a_shorter_backing_file),
 		cmocka_unit_test(missing_backing_file_in_qemu_img_words),
 		cmocka_unit_test(refusal_names_the_file_and_the_rule),
+		cmocka_unit_test(long_error_chains_keep_their_cause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
