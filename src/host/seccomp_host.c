@@ -63,6 +63,7 @@ static const struct {
 	{ SYS_ftruncate, ALLOW },
 	{ SYS_fallocate, ALLOW },
 	{ SYS_fdatasync, ALLOW },        /* committing the output */
+	{ SYS_sync_file_range, ALLOW },  /* starting writeback early (host_io.c) */
 	{ SYS_fsync, ALLOW },
 	{ SYS_close, ALLOW },
 	/* The output is created lazily on the first truncate hostcall, in this
