@@ -50,11 +50,14 @@ static uint64_t take(const uint8_t **p, size_t *n, size_t k)
 	return v;
 }
 
-static uint8_t buf[1 << 14];
+#define WINDOW_MAX (1u << 14)
 
-/* Reads [off, off+len) clipped to the capacity; checks every byte. */
+/* Reads [off, off+len) clipped to the capacity; checks every byte.  The
+ * buffer comes from core_alloc, as dd's does: hostcalls see only that. */
 static void check_window(struct image *img, int t, uint64_t off, uint64_t len)
 {
+	uint8_t *buf = core_alloc(img->ctx, WINDOW_MAX, 64);
+	CHECK(buf != NULL && len <= WINDOW_MAX);
 	memset(buf, 0, len);
 	uint64_t n = off < img->size ? img->size - off : 0;
 	if (n > len)
@@ -68,6 +71,7 @@ static void check_window(struct image *img, int t, uint64_t off, uint64_t len)
 			want = t < 0 ? (v < RAW_LEN ? tpl_pattern(v) : 0) : expect_qcow2(t, v);
 		CHECK(buf[i] == want);
 	}
+	core_free(img->ctx, buf);
 }
 
 static void open_and_check(struct memdevs *m, uint32_t dev, int t,
@@ -80,7 +84,7 @@ static void open_and_check(struct memdevs *m, uint32_t dev, int t,
 	CHECK(img.ops == (t < 0 ? &format_raw : &format_qcow2));
 	for (int w = 0; w < 4 && n >= 5; w++) {
 		uint64_t off = take(&p, &n, 3) % (img.size + 4096);
-		uint64_t len = take(&p, &n, 2) % sizeof(buf) + 1;
+		uint64_t len = take(&p, &n, 2) % WINDOW_MAX + 1;
 		check_window(&img, t, off, len);
 	}
 	image_close(&img);

@@ -61,12 +61,16 @@ static uint8_t *make_image(const uint8_t **p, size_t *n, size_t *len)
 	return img;
 }
 
+#define WINDOW_MAX (1u << 17)
+
 static void read_windows(struct image *img, const uint8_t *p, size_t n)
 {
-	static uint8_t buf[1 << 17];
+	/* From core_alloc, as dd's buffer: hostcalls see only that memory. */
+	uint8_t *buf = core_alloc(img->ctx, WINDOW_MAX, 64);
+	CHECK(buf != NULL);
 	for (int w = 0; w < 8 && n >= 6 && img->size > 0; w++) {
 		uint64_t off = take(&p, &n, 4) % img->size;
-		uint64_t len = take(&p, &n, 2) % sizeof(buf) + 1;
+		uint64_t len = take(&p, &n, 2) % WINDOW_MAX + 1;
 		if (len > img->size - off)
 			len = img->size - off;
 		struct extent ext;
@@ -76,6 +80,7 @@ static void read_windows(struct image *img, const uint8_t *p, size_t n)
 		CHECK(r < 0 || ext.kind != EXT_BACKING);
 		(void)image_read(img, off, buf, len);
 	}
+	core_free(img->ctx, buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

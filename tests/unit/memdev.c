@@ -31,9 +31,21 @@ static int grow(struct memdev *d, uint64_t size)
 	return 0;
 }
 
+/* Counts a violation unless [buf, buf+len) lies in one live allocation. */
+static void check_buffer(struct memdevs *m, const void *buf, uint64_t len)
+{
+	const uint8_t *p = buf;
+	for (size_t i = 0; i < m->nblocks; i++)
+		if (p >= m->blocks[i].p && len <= m->blocks[i].len &&
+		    (size_t)(p - m->blocks[i].p) <= m->blocks[i].len - len)
+			return;
+	m->violations++;
+}
+
 static int64_t md_read(void *ctx, uint32_t dev, uint64_t off, void *buf, uint64_t len)
 {
 	struct memdevs *m = ctx;
+	check_buffer(m, buf, len);
 	struct memdev *d = get(m, dev, false);
 	if (!d || len > HC_MAX_IO_LEN)
 		return -CD_EINVAL;
@@ -50,6 +62,7 @@ static int64_t md_write(void *ctx, uint32_t dev, uint64_t off, const void *buf,
 			uint64_t len)
 {
 	struct memdevs *m = ctx;
+	check_buffer(m, buf, len);
 	struct memdev *d = get(m, dev, true);
 	if (!d || len > HC_MAX_IO_LEN || !d->created) {
 		m->violations += d != NULL;
@@ -210,6 +223,17 @@ static void *md_alloc(void *ctx, size_t size, size_t align)
 	uint8_t *user = (uint8_t *)b + align;
 	((size_t *)user)[-1] = size;
 	((void **)user)[-2] = b;
+	if (m->nblocks == m->blocks_cap) {
+		size_t cap = m->blocks_cap ? 2 * m->blocks_cap : 64;
+		struct memdev_block *nb = realloc(m->blocks, cap * sizeof(*nb));
+		if (!nb) {
+			free(b);
+			return NULL;
+		}
+		m->blocks = nb;
+		m->blocks_cap = cap;
+	}
+	m->blocks[m->nblocks++] = (struct memdev_block){ user, size };
 	m->mem_used += size;
 	return user;
 }
@@ -217,6 +241,12 @@ static void *md_alloc(void *ctx, size_t size, size_t align)
 static void md_free(void *ctx, void *ptr)
 {
 	struct memdevs *m = ctx;
+	for (size_t i = 0; i < m->nblocks; i++) {
+		if (m->blocks[i].p == ptr) {
+			m->blocks[i] = m->blocks[--m->nblocks];
+			break;
+		}
+	}
 	m->mem_used -= ((size_t *)ptr)[-1];
 	free(((void **)ptr)[-2]);
 }
@@ -267,6 +297,9 @@ void memdevs_punch(struct memdevs *m, uint32_t dev, uint64_t off, uint64_t len)
 
 void memdevs_free(struct memdevs *m)
 {
+	free(m->blocks);
+	m->blocks = NULL;
+	m->nblocks = m->blocks_cap = 0;
 	for (uint32_t i = 0; i < m->count; i++) {
 		free(m->dev[i].data);
 		free(m->dev[i].hole);

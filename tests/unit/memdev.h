@@ -41,6 +41,10 @@ struct memdevs {
 	int locks;           /* lock hostcalls served */
 	uint64_t mem_cap;    /* allocator cap in bytes (0 = none) */
 	uint64_t mem_used;
+	/* Live allocations: a read/write buffer must lie in one of them, as in
+	 * a sandbox only core_alloc'd memory is visible to the host. */
+	struct memdev_block { const uint8_t *p; size_t len; } *blocks;
+	size_t nblocks, blocks_cap;
 	struct hostcalls table;
 	struct core_alloc alloc;
 	struct core_env env;

@@ -22,13 +22,17 @@
 static int toy_open(struct image *img)
 {
 	const struct hostcalls *hc = img->ctx->env->hc;
-	char head[HDR];
+	char *head = core_alloc(img->ctx, HDR, 64); /* hostcall buffers: core_alloc */
 	int64_t size = hc->size(hc->ctx, img->dev);
-	if (size < (int64_t)HDR || hc->read(hc->ctx, img->dev, 0, head, HDR) != HDR)
+	if (!head || size < (int64_t)HDR || hc->read(hc->ctx, img->dev, 0, head, HDR) != HDR) {
+		core_free(img->ctx, head);
 		return core_fail(img->ctx, -CD_EINVAL, "not a toy");
+	}
 	img->size = (uint64_t)size - HDR;
 	size_t len = strnlen(head + 4, HDR - 4);
-	return len ? image_open_backing(img, head + 4, len, "raw") : 0;
+	int ret = len ? image_open_backing(img, head + 4, len, "raw") : 0;
+	core_free(img->ctx, head);
+	return ret;
 }
 
 static int64_t toy_map(struct image *img, uint64_t off, uint64_t len, struct extent *ext)
@@ -74,15 +78,17 @@ static void reads_through_a_shorter_backing_file(void **state)
 	assert_int_equal(open_toy(&m, &ctx, &img, dev, "dir/top.toy"), 0);
 	assert_non_null(img.backing);
 	assert_string_equal(img.backing->name, "dir/base.raw");
-	uint8_t out[8 * BLK];
-	assert_int_equal(image_read(&img, 0, out, sizeof(out)), 0);
-	for (uint64_t i = 0; i < sizeof(out); i++) {
+	const uint64_t out_len = 8 * BLK;
+	uint8_t *out = core_alloc(&ctx, out_len, 64); /* as dd's buffer is */
+	assert_int_equal(image_read(&img, 0, out, out_len), 0);
+	for (uint64_t i = 0; i < out_len; i++) {
 		uint64_t blk = i / BLK;
 		/* base is 5 blocks + 100 bytes, rounded to 512 by raw: 20992 */
 		uint8_t want = blk % 2 == 0 ? 0xaa : (i < sizeof(base) ? 0xbb : 0);
 		if (out[i] != want)
 			fail_msg("byte %llu: %#x != %#x", (unsigned long long)i, out[i], want);
 	}
+	core_free(&ctx, out);
 	struct extent ext;
 	struct image *owner;
 	assert_int_equal(image_map(&img, 7 * BLK, BLK, &ext, &owner), BLK);

@@ -68,11 +68,12 @@ static void contiguous_data_is_one_run(void **state)
 	n = image_map(&f.img, 8 * CS, 56 * CS, &ext, &owner);
 	assert_int_equal(n, 56 * CS); /* zero clusters and unallocated merge */
 	assert_int_equal(ext.kind, EXT_ZERO);
-	uint8_t out[3 * CS];
-	assert_int_equal(image_read(&f.img, 6 * CS, out, sizeof(out)), 0);
+	uint8_t *out = core_alloc(&f.ctx, 3 * CS, 64); /* as dd's buffer */
+	assert_int_equal(image_read(&f.img, 6 * CS, out, 3 * CS), 0);
 	assert_int_equal(out[0], 6);
 	assert_int_equal(out[CS], 7);
 	assert_int_equal(out[2 * CS], 0);
+	core_free(&f.ctx, out);
 	close_image(&f);
 	free(b.buf);
 }
@@ -98,7 +99,7 @@ static void unallocated_reads_backing(void **state)
 	core_ctx_init(&f.ctx, &f.m.env);
 	assert_int_equal(image_open(&f.ctx, f.dev, "", "t", &f.img), 0);
 	assert_non_null(f.img.backing);
-	uint8_t *out = malloc(8 * CS);
+	uint8_t *out = core_alloc(&f.ctx, 8 * CS, 64);
 	assert_int_equal(image_read(&f.img, 0, out, 8 * CS), 0);
 	assert_int_equal(out[0], 0xbb);
 	assert_int_equal(out[CS], 0xaa);
@@ -107,7 +108,7 @@ static void unallocated_reads_backing(void **state)
 	assert_int_equal(out[5 * CS + 99], 0xbb);
 	assert_int_equal(out[5 * CS + 100], 0); /* past the backing file: zeros */
 	assert_int_equal(out[8 * CS - 1], 0);
-	free(out);
+	core_free(&f.ctx, out);
 	close_image(&f);
 	free(b.buf);
 }
@@ -155,12 +156,13 @@ static void subclusters(void **state)
 	assert_int_equal(ext.kind, EXT_ZERO);
 	assert_int_equal(image_map(&f.img, 31 * 512, 512, &ext, &owner), 512);
 	assert_int_equal(ext.kind, EXT_RAW);
-	uint8_t out[16384];
-	assert_int_equal(image_read(&f.img, 0, out, sizeof(out)), 0);
+	uint8_t *out = core_alloc(&f.ctx, 16384, 64);
+	assert_int_equal(image_read(&f.img, 0, out, 16384), 0);
 	assert_int_equal(out[0], 1);
 	assert_int_equal(out[600], 2);
 	assert_int_equal(out[1100], 0);
 	assert_int_equal(out[31 * 512], 32);
+	core_free(&f.ctx, out);
 	close_image(&f);
 	free(b.buf);
 }
@@ -220,9 +222,10 @@ static void v2_zero_flag_is_corrupt(void **state)
 	qb_finish(&b);
 	struct fixture f;
 	open_image(&f, &b);
-	uint8_t out[CS];
+	uint8_t *out = core_alloc(&f.ctx, CS, 64);
 	assert_int_equal(image_read(&f.img, CS, out, CS), -CD_EIO);
 	assert_non_null(strstr(f.ctx.err, "Zero cluster entry found in pre-v3 image"));
+	core_free(&f.ctx, out);
 	close_image(&f);
 	free(b.buf);
 }
