@@ -18,8 +18,8 @@ static int buf_offset(const struct hc_client *c, const void *buf, uint64_t len,
 	return 0;
 }
 
-static int64_t call(struct hc_client *c, const struct hc_msg *req,
-		    uint64_t *ret2)
+int64_t hc_client_send(struct hc_client *c, const struct hc_msg *req,
+		       uint64_t *ret2)
 {
 	volatile struct hc_msg *m = c->mbox;
 	m->op = req->op;
@@ -45,7 +45,7 @@ static int64_t cl_read(void *ctx, uint32_t dev, uint64_t off, void *buf,
 	struct hc_msg req = { .op = HC_OP_READ, .dev = dev, .off = off, .len = len };
 	if (buf_offset(c, buf, len, &req.buf) < 0)
 		return -CD_EFAULT;
-	return call(c, &req, NULL);
+	return hc_client_send(c, &req, NULL);
 }
 
 static int64_t cl_write(void *ctx, uint32_t dev, uint64_t off, const void *buf,
@@ -55,7 +55,7 @@ static int64_t cl_write(void *ctx, uint32_t dev, uint64_t off, const void *buf,
 	struct hc_msg req = { .op = HC_OP_WRITE, .dev = dev, .off = off, .len = len };
 	if (buf_offset(c, buf, len, &req.buf) < 0)
 		return -CD_EFAULT;
-	return call(c, &req, NULL);
+	return hc_client_send(c, &req, NULL);
 }
 
 static int64_t cl_copy(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
@@ -63,19 +63,19 @@ static int64_t cl_copy(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
 {
 	struct hc_msg req = { .op = HC_OP_COPY, .dev = src, .off = src_off,
 			      .dev2 = dst, .off2 = dst_off, .len = len };
-	return call(ctx, &req, NULL);
+	return hc_client_send(ctx, &req, NULL);
 }
 
 static int64_t cl_size(void *ctx, uint32_t dev)
 {
 	struct hc_msg req = { .op = HC_OP_SIZE, .dev = dev };
-	return call(ctx, &req, NULL);
+	return hc_client_send(ctx, &req, NULL);
 }
 
 static int64_t cl_truncate(void *ctx, uint32_t dev, uint64_t size)
 {
 	struct hc_msg req = { .op = HC_OP_TRUNCATE, .dev = dev, .len = size };
-	return call(ctx, &req, NULL);
+	return hc_client_send(ctx, &req, NULL);
 }
 
 static int64_t cl_extent(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
@@ -83,7 +83,7 @@ static int64_t cl_extent(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
 {
 	struct hc_msg req = { .op = HC_OP_EXTENT, .dev = dev, .off = off, .len = len };
 	uint64_t kind = 1;
-	int64_t n = call(ctx, &req, &kind);
+	int64_t n = hc_client_send(ctx, &req, &kind);
 	*is_data = kind != 0;
 	return n;
 }
@@ -98,7 +98,7 @@ static void cl_message(void *ctx, uint32_t level, const char *text, size_t len)
 	memcpy(c->region + HC_REGION_MSGBUF_OFF, text, len);
 	struct hc_msg req = { .op = HC_OP_MESSAGE, .level = level, .len = len,
 			      .buf = HC_REGION_MSGBUF_OFF };
-	call(c, &req, NULL);
+	hc_client_send(c, &req, NULL);
 }
 
 /* The host's explanation of a refusal, from the message buffer. */
@@ -128,7 +128,7 @@ static int64_t cl_open_backing(void *ctx, uint32_t from_dev, const char *name,
 	struct hc_msg req = { .op = HC_OP_OPEN_BACKING, .dev = from_dev, .len = len,
 			      .buf = HC_REGION_MSGBUF_OFF };
 	uint64_t kind = 0;
-	int64_t ret = call(c, &req, &kind);
+	int64_t ret = hc_client_send(c, &req, &kind);
 	*rule = (uint32_t)kind;
 	if (ret < 0 && *rule == HC_BACKING_LOCKED)
 		take_why(c, why, why_len);
@@ -140,7 +140,7 @@ static int64_t cl_lock(void *ctx, uint32_t dev, uint32_t kind, char *why,
 {
 	struct hc_client *c = ctx;
 	struct hc_msg req = { .op = HC_OP_LOCK, .dev = dev, .off = kind };
-	int64_t ret = call(c, &req, NULL);
+	int64_t ret = hc_client_send(c, &req, NULL);
 	if (ret < 0)
 		take_why(c, why, why_len);
 	return ret;
@@ -175,5 +175,5 @@ void hc_client_table(struct hc_client *c, struct hostcalls *t)
 void hc_client_exit(struct hc_client *c, int status)
 {
 	struct hc_msg req = { .op = HC_OP_EXIT, .off = (uint64_t)(uint32_t)status };
-	call(c, &req, NULL);
+	hc_client_send(c, &req, NULL);
 }

@@ -21,6 +21,10 @@ void hc_client_init(struct hc_client *c, uint8_t *region, uint64_t region_len,
 		    void (*ring)(void *), void *ring_ctx);
 /* A hostcall table whose ctx is c. */
 void hc_client_table(struct hc_client *c, struct hostcalls *table);
+/* Sends one request as it is (every field the caller's) and returns ret;
+ * ret2 too when asked.  The table's calls and test payloads use it. */
+int64_t hc_client_send(struct hc_client *c, const struct hc_msg *req,
+		       uint64_t *ret2);
 /* Tells the host the run is over; does not return in a sandbox. */
 void hc_client_exit(struct hc_client *c, int status);
 

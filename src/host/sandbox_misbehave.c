@@ -27,13 +27,9 @@ int sandbox_misbehave_from_env(void)
 static void send_raw(struct hc_client *c, uint32_t op, uint32_t dev, uint64_t len,
 		     uint64_t buf)
 {
-	c->mbox->op = op;
-	c->mbox->dev = dev;
-	c->mbox->off = 0;
-	c->mbox->len = len;
-	c->mbox->buf = buf;
-	c->mbox->level = HC_LEVEL_WARNING;
-	c->ring(c->ring_ctx);
+	struct hc_msg req = { .op = op, .dev = dev, .len = len, .buf = buf,
+			      .level = HC_LEVEL_WARNING };
+	hc_client_send(c, &req, NULL);
 }
 
 void sandbox_misbehave(struct hc_client *c, int kind)

@@ -7,6 +7,6 @@ void sandbox_entry(struct hc_client *c, void *heap, size_t heap_len)
 	uint8_t *code = heap;
 	code[0] = 0xc3; /* ret */
 	((void (*)(void))(uintptr_t)code)();
-	payload_exit(0);
+	payload_exit(c, 0);
 	spin_forever();
 }

@@ -11,6 +11,6 @@ void sandbox_entry(struct hc_client *c, void *heap, size_t heap_len)
 	for (;;) {
 		struct hc_msg req = { .op = HC_OP_MESSAGE, .level = HC_LEVEL_WARNING,
 				      .len = sizeof(text) - 1, .buf = (uint64_t)(uintptr_t)buf };
-		raw_hostcall(&req);
+		raw_hostcall(c, &req);
 	}
 }

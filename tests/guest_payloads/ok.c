@@ -8,8 +8,8 @@ void sandbox_entry(struct hc_client *c, void *heap, size_t heap_len)
 {
 	(void)c, (void)heap, (void)heap_len;
 	struct hc_msg req = { .op = HC_OP_SIZE, .dev = CORDON_DEV_INPUT };
-	int64_t n = raw_hostcall(&req);
+	int64_t n = raw_hostcall(c, &req);
 	sink = (double)n * 0.5;
-	payload_exit(n >= 0 ? 0 : 1);
+	payload_exit(c, n >= 0 ? 0 : 1);
 	spin_forever();
 }

@@ -5,10 +5,10 @@ void sandbox_entry(struct hc_client *c, void *heap, size_t heap_len)
 {
 	(void)c, (void)heap_len;
 	struct hc_msg trunc = { .op = HC_OP_TRUNCATE, .dev = CORDON_DEV_OUTPUT, .len = 1 << 20 };
-	raw_hostcall(&trunc);
+	raw_hostcall(c, &trunc);
 	struct hc_msg wr = { .op = HC_OP_WRITE, .dev = CORDON_DEV_OUTPUT, .len = 4096,
 			     .buf = (uint64_t)(uintptr_t)heap };
-	raw_hostcall(&wr);
+	raw_hostcall(c, &wr);
 	volatile uint64_t *volatile near_null = (volatile uint64_t *)(uintptr_t)8;
 	*near_null = 0;
 	spin_forever();

@@ -20,27 +20,16 @@
 #include "../../src/guest/sandbox_entry.h"
 
 /* A hostcall with every field chosen by the payload, bypassing the checks
- * the real client makes: the host must make them itself. */
-static inline int64_t raw_hostcall(const struct hc_msg *req)
+ * the real client's table makes: the host must make them itself. */
+static inline int64_t raw_hostcall(struct hc_client *c, const struct hc_msg *req)
 {
-	volatile struct hc_msg *m = (volatile struct hc_msg *)(uintptr_t)HC_REGION_MAILBOX_OFF;
-	m->op = req->op;
-	m->dev = req->dev;
-	m->dev2 = req->dev2;
-	m->level = req->level;
-	m->off = req->off;
-	m->off2 = req->off2;
-	m->len = req->len;
-	m->buf = req->buf;
-	m->ret = -1;
-	kvm_doorbell();
-	return m->ret;
+	return hc_client_send(c, req, NULL);
 }
 
-static inline void payload_exit(int status)
+static inline void payload_exit(struct hc_client *c, int status)
 {
 	struct hc_msg req = { .op = HC_OP_EXIT, .off = (uint64_t)status };
-	raw_hostcall(&req);
+	raw_hostcall(c, &req);
 }
 
 static inline __attribute__((noreturn)) void spin_forever(void)
