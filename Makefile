@@ -6,6 +6,7 @@
 #   make fuzz-long  a long campaign on every target (FUZZ_SECONDS each)
 #   make demo       make a sample image and run `cordon dd` on it
 #   make bench      speed ratios against qemu-img, dd and cp
+#   make difffuzz   differential fuzzing against qemu-img dd (ITER=2000, SEED=random)
 
 CC       ?= cc
 CLANG    ?= clang
@@ -35,7 +36,7 @@ GUEST_DECOMP_LIBS := /usr/lib/x86_64-linux-gnu/libzstd.a /usr/lib/x86_64-linux-g
 
 HOST_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRC) $(HOST_SRC) $(CLI_SRC) $(SBOX_SRC))
 
-.PHONY: all setup test unit guest-payloads test-build fuzz fuzz-smoke fuzz-long integration demo bench clean
+.PHONY: all setup test unit guest-payloads test-build fuzz fuzz-smoke fuzz-long integration difffuzz difffuzz-smoke demo bench clean
 all: $(BUILD)/cordon
 
 setup:
@@ -163,11 +164,27 @@ fuzz-long: fuzz
 integration: setup $(BUILD)/cordon test-build
 	$(PYTHON) -m pytest -q tests/integration
 
+# ---- differential fuzzing: cordon dd against qemu-img dd (docs/difffuzz.md) --
+# The smoke run's seed is derived from the commit (printed first), so every
+# commit explores new cases and a failure replays with --seed N.
+DIFFFUZZ       := $(PYTHON) scripts/differential-fuzz.py
+DIFFFUZZ_SMOKE ?= 100
+ITER           ?= 2000
+SEED           ?= random
+DIFFFUZZ_KEEP  ?= $(BUILD)/difffuzz-failures
+
+difffuzz-smoke: setup $(BUILD)/cordon
+	$(DIFFFUZZ) --seed commit --iterations $(DIFFFUZZ_SMOKE) --keep-failures $(DIFFFUZZ_KEEP)
+
+difffuzz: setup $(BUILD)/cordon
+	$(DIFFFUZZ) --seed $(SEED) --iterations $(ITER) --keep-failures $(DIFFFUZZ_KEEP)
+
 test: setup
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
+	$(MAKE) difffuzz-smoke
 
 demo: setup $(BUILD)/cordon
 	@bash scripts/demo.sh

@@ -1,0 +1,937 @@
+#!/usr/bin/python3
+"""
+Differential fuzzing of `cordon dd` against `qemu-img dd` (docs/difffuzz.md).
+
+Random images (every input format in FORMATS, random sizes, qemu-io content,
+qcow2 options, compressed clusters, backing chains) and random operands
+(every size spelling qemu's parser knows and many it refuses) are given to
+both tools; exit status, messages, the output's format, size and content
+must agree, except for the deliberate differences in KNOWN_DIVERGENCES.
+
+    scripts/differential-fuzz.py --seed 1 --iterations 100
+    scripts/differential-fuzz.py --seed 1 --iterations 2000 --jobs 2 --keep-failures /tmp/df
+
+Reproducible: iteration i of a run depends only on the seed (images are
+made per group of 5-10 iterations, each group from its own seeded RNG), not
+on --jobs or timing.  --keep-failures DIR saves every failing case as
+DIR/<case>/replay.sh plus its input image(s): the script needs nothing from
+the fuzzer.  Python standard library only.
+"""
+import argparse
+import concurrent.futures
+import hashlib
+import json
+import os
+import random
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+INT64_MAX = (1 << 63) - 1
+INT_MAX = (1 << 31) - 1
+
+# qemu-img dd does one read and one write per bs block, writing every byte
+# (bs=1 over 200000 bytes takes 8-15 s):
+# windows are kept to at most this many blocks and bytes.
+MAX_BLOCKS = 50000
+MAX_WINDOW = 64 * MiB
+
+
+# ---------------------------------------------------------------------------
+# Tools
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    rc: int            # exit status; None on timeout
+    out: str
+    err: str           # normalised: program names replaced by PROG
+    secs: float
+
+
+def normalise(text, prog):
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith(prog + ": "):
+            line = "PROG: " + line[len(prog) + 2:]
+        line = line.replace(f"Try '{prog} --help'", "Try 'PROG --help'")
+        lines.append(line)
+    return "".join(lines)
+
+
+def run(argv, cwd=None, env=None, timeout=60, prog=None):
+    """Runs argv in its own process group; kills the group on timeout."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, err = p.communicate()
+        rc = None
+    out = out.decode(errors="replace")
+    err = err.decode(errors="replace")
+    if prog:
+        err = normalise(err, prog)
+    return Result(rc, out, err, time.monotonic() - t0)
+
+
+def must(argv, cwd=None, timeout=300):
+    r = run(argv, cwd=cwd, timeout=timeout)
+    if r.rc != 0:
+        raise RuntimeError(f"setup command failed ({r.rc}): {shlex.join(argv)}\n{r.err}{r.out}")
+    return r
+
+
+def qemu_io(fmt, img, cmds, cwd):
+    # Batched: one qemu-io process for every write into one image.
+    for i in range(0, len(cmds), 40):
+        argv = ["qemu-io", "-f", fmt]
+        for c in cmds[i:i + 40]:
+            argv += ["-c", c]
+        must(argv + [img], cwd=cwd)
+
+
+def info(path, cwd, fmt=None):
+    argv = ["qemu-img", "info", "--output=json"] + (["-f", fmt] if fmt else []) + [path]
+    r = run(argv, cwd=cwd, timeout=120)
+    if r.rc != 0:
+        return None
+    return json.loads(r.out)
+
+
+# ---------------------------------------------------------------------------
+# Input formats: ONE table.  VHD, VHDX, VMDK join here.
+# ---------------------------------------------------------------------------
+
+def raw_create(rng, d, name, size, backing):
+    with open(d / name, "wb") as f:
+        f.truncate(size)
+    return {}
+
+
+def qcow2_opts(rng):
+    cl = 1 << rng.choice([9, 10, 12, 14, 16, 16, 16, 16, 17, 18, 20, 21])
+    compat = rng.choice(["1.1", "1.1", "1.1", "0.10"])
+    o = {"cluster_size": cl, "compat": compat}
+    if compat == "1.1":
+        if cl >= 16 * KiB and rng.random() < 0.3:
+            o["extended_l2"] = "on"
+        o["compression_type"] = rng.choice(["zlib", "zstd"])
+        if rng.random() < 0.1:
+            o["lazy_refcounts"] = "on"
+        if rng.random() < 0.1:
+            o["refcount_bits"] = rng.choice([1, 2, 4, 8, 32, 64])
+    return o
+
+
+def qcow2_create(rng, d, name, size, backing):
+    o = qcow2_opts(rng)
+    argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-o",
+            ",".join(f"{k}={v}" for k, v in o.items())]
+    if backing:
+        argv += ["-b", backing[0], "-F", backing[1]]
+    must(argv + [name, str(size)], cwd=d)
+    return o
+
+
+def qcow2_compress(rng, d, name, opts):
+    """Rewrites a standalone image with compressed clusters."""
+    tmp = name + ".pre"
+    os.rename(d / name, d / tmp)
+    o = ",".join(f"{k}={v}" for k, v in opts.items())
+    must(["qemu-img", "convert", "-c", "-f", "qcow2", "-O", "qcow2", "-o", o, tmp, name], cwd=d)
+    os.unlink(d / tmp)
+
+
+@dataclass
+class Fmt:
+    name: str
+    ext: str
+    create: object           # (rng, dir, name, size, backing) -> options
+    backing: bool            # may have a backing file
+    aligned_size: bool       # virtual size is a multiple of 512
+    compress: object = None  # rewrite with compressed clusters, or None
+
+
+FORMATS = {
+    "raw": Fmt("raw", "raw", raw_create, backing=False, aligned_size=False),
+    "qcow2": Fmt("qcow2", "qcow2", qcow2_create, backing=True, aligned_size=True,
+                 compress=qcow2_compress),
+}
+OUTPUT_FORMATS = ["raw", "qcow2"]
+
+
+# ---------------------------------------------------------------------------
+# Images
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Image:
+    files: list              # every file of the case, bottom of the chain first
+    top: str                 # the image given as if=
+    fmt: str
+    vsize: int               # qemu's virtual size of top
+    desc: list = field(default_factory=list)
+    file_size: int = 0
+    corrupt_marked: bool = False
+    data_file: bool = False
+
+
+def rand_size(rng, fmt):
+    r = rng.random()
+    if r < 0.55:
+        s = rng.randint(512, 2 * MiB)
+    elif r < 0.85:
+        s = rng.randint(2 * MiB, 32 * MiB)
+    elif r < 0.95:
+        s = rng.choice([512, 1000, 1023, 1025, 4095, 65535, 65537, MiB - 1, MiB + 1])
+    else:
+        s = rng.randint(256 * MiB, GiB)       # large, sparse
+    if fmt.aligned_size or rng.random() < 0.5:
+        s = max(512, s // 512 * 512)
+    return s
+
+
+def rand_writes(rng, fmt, size, opts):
+    cl = opts.get("cluster_size", 65536)
+    cmds = []
+    for _ in range(rng.choice([0, 1, 2, 3, 4, 5, 6, 8, 12])):
+        r = rng.random()
+        if r < 0.5:
+            ln = rng.randint(1, 8 * KiB)
+        elif r < 0.85:
+            ln = rng.randint(1, 512 * KiB)
+        elif r < 0.98:
+            ln = rng.randint(1, 4 * MiB)
+        else:
+            ln = rng.randint(1, 16 * MiB)
+        a = rng.random()
+        if a < 0.3:
+            off = rng.randrange(0, size) // cl * cl
+            ln = max(cl, ln // cl * cl)
+        elif a < 0.5:
+            off = rng.randrange(0, size) // 512 * 512
+        elif a < 0.6:
+            off = max(0, size - ln)                   # the tail
+        else:
+            off = rng.randrange(0, size)
+        ln = max(1, min(ln, size - off))
+        k = rng.random()
+        if k < 0.08 and fmt.name == "qcow2" and size >= cl:
+            off = rng.randrange(0, size // cl) * cl     # one compressed cluster
+            # before anything else, once per cluster: qemu-io writes
+            # compressed only into unallocated clusters
+            c = f"write -c -P 0x{rng.randrange(256):02x} {off} {cl}"
+            if not any(x.startswith("write -c") and x.endswith(f" {off} {cl}") for x in cmds):
+                cmds.insert(0, c)
+        elif k < 0.12 and fmt.name == "qcow2":
+            cmds.append(f"write -z -u {off} {ln}")
+        elif k < 0.2:
+            cmds.append(f"write -z {off} {ln}")
+        elif k < 0.25 and fmt.name == "qcow2":
+            cmds.append(f"discard {off} {ln}")
+        else:
+            cmds.append(f"write -P 0x{rng.randrange(256):02x} {off} {ln}")
+    return cmds
+
+
+def make_image(rng, d):
+    """Builds a standalone image or a backing chain in d."""
+    depth = 0 if rng.random() < 0.55 else rng.randint(1, 3)
+    files, desc = [], []
+    backing = None
+    corrupt = data_file = False
+    names = {}
+    for level in range(depth + 1):
+        if level == 0:
+            fmt = FORMATS[rng.choice(list(FORMATS))]              # any base
+        else:
+            fmt = FORMATS[rng.choice([f for f in FORMATS if FORMATS[f].backing])]
+        name = f"l{level}.{fmt.ext}" if depth else f"in.{fmt.ext}"
+        if backing and rng.random() < 0.5:
+            # overlay at least as long as its backing file (shorter backing)
+            size = max(names[backing[0]], rand_size(rng, fmt))
+            size = (size + 511) // 512 * 512
+        else:
+            size = rand_size(rng, fmt)
+        opts = fmt.create(rng, d, name, size, backing)
+        if level == depth and depth == 0 and fmt.name == "qcow2" \
+                and opts.get("compat") == "1.1" and rng.random() < 0.03:
+            # external data file: qemu-img reads it, cordon refuses
+            os.unlink(d / name)
+            o = ",".join(f"{k}={v}" for k, v in opts.items())
+            must(["qemu-img", "create", "-q", "-f", "qcow2", "-o",
+                  o + ",data_file=in.data", name, str(size)], cwd=d)
+            files.append("in.data")
+            data_file = True
+        vs = info(name, d, fmt.name)["virtual-size"]
+        names[name] = vs
+        writes = rand_writes(rng, fmt, vs, opts)
+        if fmt.name == "raw":
+            writes = [w for w in writes if not w.startswith("discard")]
+        if data_file:       # qcow2 cannot compress into an external data file
+            writes = [w for w in writes if not w.startswith("write -c")]
+        if writes:
+            qemu_io(fmt.name, name, writes, d)
+        compressed = False
+        if fmt.compress and not backing and not data_file and rng.random() < 0.25:
+            fmt.compress(rng, d, name, opts)
+            compressed = True
+        desc.append(f"{name} {fmt.name} size={vs} opts={opts}"
+                    + (f" backing={backing[0]}({backing[1]})" if backing else "")
+                    + (" compressed" if compressed else "")
+                    + (" data_file=in.data" if data_file else "")
+                    + f" writes={writes}")
+        files.append(name)
+        backing = (name, fmt.name)
+    top, fmt = backing
+    if fmt == "qcow2" and not data_file and rng.random() < 0.03:
+        hdr = open(d / top, "rb").read(104)
+        if int.from_bytes(hdr[4:8], "big") >= 3:
+            with open(d / top, "r+b") as f:        # mark corrupt
+                f.seek(72)
+                f.write((int.from_bytes(hdr[72:80], "big") | 2).to_bytes(8, "big"))
+            corrupt = True
+            desc.append(f"{top}: corrupt bit set")
+    return Image(files, top, fmt, names[top], desc, os.path.getsize(d / top),
+                 corrupt, data_file)
+
+
+# ---------------------------------------------------------------------------
+# Size spellings: qemu_strtosz() and its errors
+# ---------------------------------------------------------------------------
+
+SUFFIXES = "kmgtpe"
+INVALID_SIZES = ["-1", "-0", "5-12", "512x", "1kk", "512 ", "", " ", "0x", "1.5",
+                 "1.5b", "1.5e3k", "1e3", "0x1.5", "inf", "nan", "k", "1.2.3k",
+                 "99999999999999999999k", "1 k", "0x1g ", "abc", "1K5", "1,5k",
+                 "--1", "++1", "1kB", "1KiB"]
+RANGE_SIZES = ["99999999999999999999", "9E", "16E", "18446744073709551615",
+               "18446744073709551616", "8E", "0x10000000000000000", "17179869184G"]
+
+
+def spell(rng, v):
+    """A spelling of v that qemu_strtosz() reads as exactly v."""
+    forms = [str(v), str(v), f"{v}b", f"{v}B", f" {v}", f"+{v}", f"\t{v}",
+             f"0x{v:x}", f"0X{v:X}", f"0{v}" if v else "0"]
+    for i, s in enumerate(SUFFIXES, 1):
+        m = 1 << (10 * i)
+        if v and v % m == 0:
+            forms += [f"{v // m}{s}", f"{v // m}{s.upper()}"] * 2
+            forms.append(f"{v // m}.{s}")
+        # exact binary fractions: 1.5k, .25M, 3.125k
+        for den, digits in ((2, "5"), (4, "25"), (8, "125")):
+            if v and (v * den) % m == 0 and v % m:
+                whole, frac = divmod(v * den, m)
+                if frac == 0 and whole % den:
+                    w, num = divmod(whole, den)
+                    dec = str(num * 10 ** len(digits) // den).zfill(len(digits))
+                    forms.append(f"{w}.{dec}{s}" if w else f".{dec}{s}")
+    return rng.choice(forms)
+
+
+# Odd spellings qemu accepts, with their values (docs/dd.md, Sizes).
+ODD_VALID = {"0x1k": KiB, "0x2M": 2 * MiB, "1.99999999999999999999k": KiB,
+             "0.k": 0, ".5k": 512, "0": 0, "0.0k": 0, "0x0": 0}
+
+
+def bad_spelling(rng):
+    """An invalid or out-of-range size: the run stops at parsing."""
+    if rng.random() < 0.6:
+        return rng.choice(INVALID_SIZES)
+    return rng.choice(RANGE_SIZES)
+
+
+# ---------------------------------------------------------------------------
+# dd operands
+# ---------------------------------------------------------------------------
+
+UNALIGNED_BS = [1, 777, 999, 1000, 4095, 65537, 1048577]
+
+
+def dd_window(size, bs, count, skip):
+    """qemu-img dd's window (docs/dd.md): (start, end)."""
+    end = size
+    if count is not None and count * bs <= INT64_MAX and count * bs < size:
+        end = count * bs
+    start = 0
+    if skip is not None:
+        start = skip * bs if skip * bs <= INT64_MAX and skip * bs <= end else end
+    return start, end
+
+
+def pick_bs(rng):
+    r = rng.random()
+    if r < 0.35:
+        return 512 * rng.choice([1, 1, 2, 4, 8, 16, 64, 128, 2048, rng.randint(1, 4096)])
+    if r < 0.6:
+        return rng.choice(UNALIGNED_BS)
+    if r < 0.8:
+        return 1 << rng.randint(9, 24)
+    if r < 0.9:
+        return rng.randint(1, 4 * MiB)
+    return rng.choice([64 * MiB, 256 * MiB, GiB, INT_MAX])
+
+
+def pick_count(rng, size, bs):
+    nb = -(-size // bs)
+    r = rng.random()
+    if r < 0.3:
+        return None
+    if r < 0.38:
+        return 0
+    if r < 0.7:
+        return rng.randint(1, max(1, nb))
+    if r < 0.8:
+        return nb                                   # at the end
+    if r < 0.9:
+        return nb + rng.randint(1, 1000)            # past the end
+    return rng.choice([1 << 40, INT64_MAX // bs + 1, INT64_MAX, (1 << 62) + 3])  # overflow
+
+
+def pick_skip(rng, end, bs):
+    nb = end // bs
+    r = rng.random()
+    if r < 0.35:
+        return None
+    if r < 0.45:
+        return 0
+    if r < 0.75:
+        return rng.randint(0, max(0, nb))
+    if r < 0.85:
+        return -(-end // bs)                        # at (or just past) the end
+    if r < 0.93:
+        return nb + rng.randint(1, 100)             # past the end
+    return rng.choice([INT64_MAX // bs + 1, INT64_MAX, 1 << 62])
+
+
+def fit_window(size, bs, count, skip):
+    """Moves skip (and count) so that qemu-img's work stays bounded."""
+    start, end = dd_window(size, bs, count, skip)
+    cap = min(MAX_WINDOW, MAX_BLOCKS * bs)
+    if end - start <= cap:
+        return count, skip
+    # Raise skip so that the window ends at end and is at most cap long.
+    skip = -(-(end - cap) // bs)
+    start, end = dd_window(size, bs, count, skip)
+    if end - start <= cap:
+        return count, skip
+    count = skip + cap // bs                        # bs > cap: shrink via count
+    return count, skip
+
+
+@dataclass
+class Case:
+    args: list               # dd arguments (after "dd")
+    env: dict                # cordon's extra environment
+    expect_window: tuple     # (start, end) as modelled, or None
+    out_fmt: str = "raw"     # the output's format (-O, default raw)
+    same_file: bool = False
+    old_output: int = -1     # size of an existing output file, -1: none
+
+
+def gen_dd(rng, img):
+    """One set of dd arguments for img."""
+    bs = pick_bs(rng)
+    fmt_flag = None
+    size = img.vsize
+    r = rng.random()
+    if r < 0.3:
+        fmt_flag = img.fmt
+    elif r < 0.33 and img.fmt != "raw":
+        fmt_flag = "raw"                            # the qcow2 file read as raw
+        size = (img.file_size + 511) // 512 * 512
+    elif r < 0.35:
+        fmt_flag = rng.choice(list(FORMATS))        # often not the image's
+    count = pick_count(rng, size, bs)
+    skip = pick_skip(rng, dd_window(size, bs, count, None)[1], bs)
+    odd = None
+    if rng.random() < 0.04:                         # an odd spelling qemu accepts
+        odd = (rng.choice(["bs", "count", "skip"]), rng.choice(list(ODD_VALID)))
+        if odd[0] == "bs" and ODD_VALID[odd[1]] == 0:
+            odd = None
+        elif odd[0] == "bs":
+            bs = ODD_VALID[odd[1]]
+        elif odd[0] == "count":
+            count = ODD_VALID[odd[1]]
+        else:
+            skip = ODD_VALID[odd[1]]
+    bs_given = True
+    if bs == 512 and rng.random() < 0.5 and not (odd and odd[0] == "bs"):
+        bs_given = False                            # the default
+    was = (count, skip)
+    count, skip = fit_window(size, bs, count, skip)
+    ops = []
+    if bs_given:
+        ops.append(("bs", spell(rng, bs)))
+    if count is not None:
+        ops.append(("count", spell(rng, count)))
+    if skip is not None:
+        ops.append(("skip", spell(rng, skip)))
+    if odd and (count, skip) == was:                # still the value drawn
+        ops = [o for o in ops if o[0] != odd[0]] + [odd]
+    # Parser fuzzing: some runs get a bad value somewhere.
+    if rng.random() < 0.12:
+        k = rng.choice(["bs", "count", "skip"])
+        v = bad_spelling(rng)
+        if k == "bs" and rng.random() < 0.3:
+            v = rng.choice(["0", str(INT_MAX + 1), "2G", "0x80000000", "0b", "0x0"])
+        ops = [o for o in ops if o[0] != k] + [(k, v)]
+    if rng.random() < 0.05:                         # repeated: the last one wins
+        ops.insert(0, (rng.choice(["bs", "count", "skip"]), bad_spelling(rng)))
+    same = img.fmt == "raw" and len(img.files) == 1 and rng.random() < 0.02
+    out_fmt = rng.choice([None] + OUTPUT_FORMATS)
+    out = "out.img" if not same else img.top
+    src = img.top
+    r = rng.random()
+    if r < 0.015:
+        src = "missing.img"                         # file errors
+    elif r < 0.025:
+        out = "nodir/out.img"
+    ops += [("if", src), ("of", out)]
+    if rng.random() < 0.02:
+        ops.append((rng.choice(["foo", "conv", "ibs", "obs", "status"]), "1"))
+    units = [[f"{k}={v}"] for k, v in ops]
+    if fmt_flag:
+        units.append(["-f", fmt_flag])
+    if out_fmt:
+        units.append(["-O", out_fmt])
+    if rng.random() < 0.2:
+        units.append(["-U"])
+    rng.shuffle(units)                              # mixed, as getopt permutes
+    args = [a for u in units for a in u]
+    if rng.random() < 0.01:
+        args.append(rng.choice(["-f", "-O", "-x", "--", "-Ux"]))
+    env = {"CORDON_SANDBOX": "process"} if rng.random() < 0.35 else {}
+    old = rng.choice([0, 4096, 5 * MiB + 3]) if rng.random() < 0.1 else -1
+    return Case(args, env, dd_window(size, bs, count, skip), out_fmt=out_fmt or "raw",
+                same_file=same, old_output=old)
+
+
+# ---------------------------------------------------------------------------
+# Known divergences: ONE table.  Narrow on purpose: anything else is a bug.
+# ---------------------------------------------------------------------------
+
+DD_DOC = "docs/dd.md#deliberate-differences-from-qemu-img-dd"
+
+KNOWN_DIVERGENCES = [
+    # Not compared at all (never a reason to pass a run that differs in
+    # something that *is* compared).
+    dict(id="sparse-output", kind="not-compared", doc=DD_DOC,
+         reason="cordon's outputs are sparse, qemu-img's dense: content and "
+                "virtual size are compared, allocation and actual-size are not"),
+    dict(id="failed-output", kind="not-compared", doc=DD_DOC,
+         reason="after a failed run qemu-img leaves a partial output, cordon "
+                "nothing: files are not compared after a failure (cordon "
+                "must leave no output and no .cordon-tmp-* file)"),
+    # Runs where the tools may differ, each recognised by a predicate.
+    dict(id="same-file", kind="match", doc=DD_DOC,
+         reason="if= and of= name the same file: qemu-img destroys the input, "
+                "cordon refuses",
+         match=lambda img, case, q, c: case.same_file and c.rc == 1
+         and "refusing to overwrite it" in c.err),
+    dict(id="corrupt-marked", kind="match", doc="docs/qcow2.md#refused",
+         reason="qcow2 with the corrupt bit set: qemu-img reads it, cordon "
+                "refuses images marked corrupt",
+         match=lambda img, case, q, c: img.corrupt_marked and c.rc == 1
+         and "cordon refuses images marked corrupt" in c.err),
+    dict(id="data-file", kind="match", doc="docs/qcow2.md#refused",
+         reason="qcow2 with an external data file: qemu-img opens the file "
+                "the image names, cordon refuses (CVE-2024-32498)",
+         match=lambda img, case, q, c: img.data_file and c.rc == 1
+         and "cordon refuses external data files" in c.err),
+]
+
+
+def known(img, case, q, c):
+    for k in KNOWN_DIVERGENCES:
+        if k["kind"] == "match" and k["match"](img, case, q, c):
+            return k["id"]
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Comparing
+# ---------------------------------------------------------------------------
+
+INFO_FIELDS = ["virtual-size", "format", "cluster-size", "dirty-flag",
+               "backing-filename"]
+SPECIFIC_FIELDS = ["compat", "refcount-bits", "compression-type", "extended-l2",
+                   "lazy-refcounts", "corrupt"]
+
+
+def out_props(j):
+    if j is None:
+        return None
+    p = {k: j.get(k) for k in INFO_FIELDS}
+    spec = (j.get("format-specific") or {}).get("data") or {}
+    p.update({k: spec.get(k) for k in SPECIFIC_FIELDS})
+    return p
+
+
+def compare_outputs(d, qout, cout, fmt):
+    """Differences between two successful outputs of format fmt, as text lines."""
+    diffs = []
+    qi, ci = info(qout, d, fmt), info(cout, d, fmt)
+    if qi is None or ci is None:
+        return [f"qemu-img info failed: qemu-img's={qi is not None} cordon's={ci is not None}"]
+    qp, cp = out_props(qi), out_props(ci)
+    if qp != cp:
+        diffs.append(f"output properties differ: qemu-img {qp} cordon {cp}")
+        return diffs
+    if fmt == "qcow2":
+        r = run(["qemu-img", "check", "-f", "qcow2", cout], cwd=d, timeout=120)
+        if r.rc != 0 or "No errors were found" not in r.out:
+            diffs.append(f"qemu-img check of cordon's output: rc={r.rc}\n{r.out}{r.err}")
+        r = run(["qemu-img", "compare", "-q", "-f", "qcow2", "-F", "qcow2", qout, cout],
+                cwd=d, timeout=300)
+        if r.rc != 0:
+            diffs.append(f"content differs (qemu-img compare rc={r.rc}) {r.err}")
+    else:
+        if not files_equal(d / qout, d / cout):
+            diffs.append("content differs (raw outputs, byte for byte)")
+    return diffs
+
+
+def files_equal(a, b):
+    if os.path.getsize(a) != os.path.getsize(b):
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(MiB), fb.read(MiB)
+            if x != y:
+                return False
+            if not x:
+                return True
+
+
+def stat_inputs(d, files):
+    return {f: (os.stat(d / f).st_size, os.stat(d / f).st_mtime_ns) for f in files}
+
+
+def cordon_env(extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORDON_")}
+    env.update(extra)
+    return env
+
+
+def old_output(d, size):
+    """An existing out.img (full of 0x5a) that the run replaces."""
+    with open(d / "out.img", "wb") as f:
+        f.write(b"\x5a" * size)
+
+
+def run_dd(cfg, img, case, d):
+    """Runs both tools; returns (verdict, detail): pass|known|fail|inconclusive."""
+    before = stat_inputs(d, img.files)
+    if case.same_file:
+        shutil.copy2(d / img.top, d / "same.orig")
+    old = case.old_output >= 0 and not case.same_file
+    if old:
+        old_output(d, case.old_output)
+    q = run(["qemu-img", "dd"] + case.args, cwd=d, timeout=cfg.timeout, prog="qemu-img")
+    if case.same_file:
+        shutil.copy2(d / "same.orig", d / img.top)
+    elif (d / "out.img").exists():
+        os.rename(d / "out.img", d / "out.qemu")
+    if old:
+        old_output(d, case.old_output)
+    c = run([cfg.cordon, "dd"] + case.args, cwd=d, timeout=cfg.timeout,
+            env=cordon_env(case.env), prog="cordon")
+    if case.same_file:
+        shutil.copy2(d / "same.orig", d / img.top)
+    diffs = []
+    try:
+        if c.rc is None:
+            diffs.append(f"cordon timed out after {cfg.timeout}s")
+        elif q.rc is None:
+            return "inconclusive", f"qemu-img timed out after {cfg.timeout}s", q, c
+        if c.rc is not None and c.rc > 1:
+            diffs.append(f"cordon exit status {c.rc} (crash or signal?)")
+        if not diffs:
+            if q.rc != c.rc:
+                diffs.append(f"exit status: qemu-img {q.rc}, cordon {c.rc}")
+            if q.err != c.err:
+                diffs.append("stderr differs")
+            if q.out != c.out:
+                diffs.append("stdout differs")
+        if not case.same_file and stat_inputs(d, img.files) != before:
+            diffs.append("an input file changed")
+        left = [p.name for p in d.iterdir() if p.name.startswith(".cordon-tmp")]
+        if left:
+            diffs.append(f"cordon left temporary files: {left}")
+        if c.rc == 1 and not case.same_file:
+            if not old and (d / "out.img").exists():
+                diffs.append("cordon failed but left an output")
+            if old and (not (d / "out.img").exists() or
+                        (d / "out.img").read_bytes() != b"\x5a" * case.old_output):
+                diffs.append("cordon failed and changed the existing output")
+        if not diffs and q.rc == 0 and c.rc == 0 and not case.same_file:
+            diffs += compare_outputs(d, "out.qemu", "out.img", case.out_fmt)
+        if not diffs:
+            return "pass", "", q, c
+        k = known(img, case, q, c)
+        if k:
+            return "known", k, q, c
+        return "fail", "\n".join(diffs), q, c
+    finally:
+        for n in ("out.img", "out.qemu", "same.orig"):
+            try:
+                os.unlink(d / n)
+            except FileNotFoundError:
+                pass
+
+
+# ---------------------------------------------------------------------------
+# Ops: dd now; convert and info join with their own gen/run.
+# ---------------------------------------------------------------------------
+
+OPS = {
+    "dd": dict(gen=gen_dd, run=run_dd),
+}
+
+
+# ---------------------------------------------------------------------------
+# Replay scripts
+# ---------------------------------------------------------------------------
+
+REPLAY = r'''#!/bin/bash
+# difffuzz failing case: {label}
+# Replays `qemu-img {op}` and `cordon {op}` on copies of inputs/ and compares
+# them as scripts/differential-fuzz.py does.  CORDON=path/to/cordon to choose
+# the binary.  Exit status 0 when the two agree.
+#
+# images:
+{desc}
+#
+# what the fuzzer saw:
+{detail}
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+CORDON=${{CORDON:-{cordon}}}
+QEMU_IMG=${{QEMU_IMG:-qemu-img}}
+w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
+mkdir "$w/q" "$w/c"
+for f in {files}; do
+    cp --sparse=always "$here/inputs/$f" "$w/q/$f"
+    cp --sparse=always "$here/inputs/$f" "$w/c/$f"
+done
+{pre}
+args=({args})
+(cd "$w/q" && "$QEMU_IMG" {op} "${{args[@]}}") >"$w/q.out" 2>"$w/q.err"; qrc=$?
+(cd "$w/c" && env -u CORDON_SANDBOX {env} "$CORDON" {op} "${{args[@]}}") >"$w/c.out" 2>"$w/c.err"; crc=$?
+norm() {{ sed -e "s/^$1: /PROG: /" -e "s/Try '$1 --help'/Try 'PROG --help'/" "$2"; }}
+status=0
+echo "qemu-img rc=$qrc   cordon rc=$crc"
+[ "$qrc" = "$crc" ] || {{ echo "DIFF: exit status"; status=1; }}
+if ! diff -u <(norm qemu-img "$w/q.err") <(norm cordon "$w/c.err"); then echo "DIFF: stderr"; status=1; fi
+if ! diff -u "$w/q.out" "$w/c.out"; then echo "DIFF: stdout"; status=1; fi
+out={out}
+if [ "$qrc" = 0 ] && [ "$crc" = 0 ] && [ -e "$w/q/$out" ] && [ -e "$w/c/$out" ]; then
+    props() {{ "$QEMU_IMG" info -f {outfmt} --output=json "$1" | grep -E '"(virtual-size|format|cluster-size|compat|refcount-bits|compression-type|extended-l2|lazy-refcounts|corrupt|dirty-flag)"'; }}
+    if ! diff -u <(props "$w/q/$out") <(props "$w/c/$out"); then echo "DIFF: output properties"; status=1; fi
+    if [ {outfmt} = qcow2 ]; then
+        "$QEMU_IMG" check -f qcow2 "$w/c/$out" || {{ echo "DIFF: qemu-img check of cordon's output"; status=1; }}
+        "$QEMU_IMG" compare -f qcow2 -F qcow2 "$w/q/$out" "$w/c/$out" || {{ echo "DIFF: content"; status=1; }}
+    else
+        cmp "$w/q/$out" "$w/c/$out" || {{ echo "DIFF: content"; status=1; }}
+    fi
+fi
+[ $status = 0 ] && echo "SAME" || echo "DIFFERENT"
+exit $status
+'''
+
+
+def save_failure(cfg, label, op, img, case, d, detail, q, c):
+    dest = Path(cfg.keep) / label.replace(" ", "-").replace("/", "-")
+    (dest / "inputs").mkdir(parents=True, exist_ok=True)
+    for f in img.files:
+        must(["cp", "--sparse=always", str(d / f), str(dest / "inputs" / f)])
+    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in case.env.items())
+    out = next((a.split("=", 1)[1] for a in case.args if a.startswith("of=")), "out.img")
+    seen = (f"qemu-img rc={q.rc}\n{q.err}cordon rc={c.rc}\n{c.err}{detail}")
+    text = REPLAY.format(
+        label=label, op=op, cordon=shlex.quote(str(cfg.replay_cordon)),
+        desc="\n".join("#   " + x for x in img.desc),
+        detail="\n".join("#   " + x for x in seen.splitlines()),
+        files=" ".join(shlex.quote(f) for f in img.files),
+        args=" ".join(shlex.quote(a) for a in case.args), env=env,
+        out=shlex.quote(out), outfmt=case.out_fmt,
+        pre="" if case.old_output < 0 or case.same_file else
+        "# an existing output that the run replaces\n" + "".join(
+            f"head -c {case.old_output} /dev/zero | tr '\\0' Z > \"$w/{x}/{out}\"\n" for x in "qc"))
+    p = dest / "replay.sh"
+    p.write_text(text)
+    p.chmod(0o755)
+    return dest
+
+
+# ---------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Cfg:
+    seed: int
+    ops: list
+    cordon: str              # a private copy, safe from rebuilds mid-campaign
+    replay_cordon: str       # the binary replay scripts name
+    timeout: int
+    keep: str
+    workdir: str
+    verbose: bool
+
+
+def group_sizes(seed, iterations):
+    sizes, total, g = [], 0, 0
+    while total < iterations:
+        n = random.Random(f"{seed}/{g}/n").randint(5, 10)
+        n = min(n, iterations - total)
+        sizes.append(n)
+        total += n
+        g += 1
+    return sizes
+
+
+def run_group(cfg, g, n, first):
+    """One image (or chain) and n operand sets; returns per-iteration results."""
+    rng = random.Random(f"{cfg.seed}/{g}")
+    d = Path(tempfile.mkdtemp(prefix=f"g{g}-", dir=cfg.workdir))
+    results = []
+    try:
+        try:
+            img = make_image(rng, d)
+        except Exception as e:  # a setup failure is the fuzzer's, not cordon's
+            return [(first + i, "inconclusive", f"image setup failed: {e}", "") for i in range(n)]
+        for i in range(n):
+            it = first + i
+            op = rng.choice(cfg.ops)
+            case = OPS[op]["gen"](rng, img)
+            try:
+                verdict, detail, q, c = OPS[op]["run"](cfg, img, case, d)
+            except Exception as e:  # noqa: BLE001 - reported, never swallowed
+                verdict, detail = "fail", f"harness error: {e!r}"
+                q = c = Result(None, "", "", 0.0)
+            label = f"seed{cfg.seed}-it{it}"
+            line = f"{label} {op} {shlex.join(case.args)}" + \
+                (f" [{' '.join(f'{k}={v}' for k, v in case.env.items())}]" if case.env else "")
+            msg = ""
+            if verdict == "fail":
+                msg = (f"FAIL {line}\n  images: " + "\n          ".join(img.desc) +
+                       f"\n  {detail}\n  qemu-img rc={q.rc} ({q.secs:.1f}s): {q.err!r}"
+                       f"\n  cordon   rc={c.rc} ({c.secs:.1f}s): {c.err!r}")
+                if cfg.keep:
+                    msg += f"\n  saved: {save_failure(cfg, label, op, img, case, d, detail, q, c)}/replay.sh"
+            elif cfg.verbose:
+                msg = f"{verdict} {line} q={q.rc} c={c.rc} {detail}"
+            results.append((it, verdict, detail, msg))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    return results
+
+
+def commit_seed():
+    try:
+        h = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=10)
+        if h.returncode == 0 and h.stdout.strip():
+            return int(hashlib.sha256(h.stdout.strip().encode()).hexdigest()[:8], 16)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return 20240601
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seed", default="random",
+                    help="an integer, 'commit' (hash of git HEAD; a fixed seed "
+                         "outside git) or 'random' (default)")
+    ap.add_argument("--iterations", type=int, default=100)
+    ap.add_argument("--ops", default="dd", help=f"comma-separated, of: {','.join(OPS)}")
+    ap.add_argument("--keep-failures", metavar="DIR", default=None)
+    ap.add_argument("--cordon", default=str(ROOT / "build" / "cordon"))
+    ap.add_argument("--timeout", type=int, default=120, help="seconds per tool run")
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--only", type=int, default=None, metavar="IT",
+                    help="run only the group holding iteration IT")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+
+    if a.seed == "commit":
+        seed = commit_seed()
+    elif a.seed == "random":
+        seed = random.SystemRandom().randrange(1 << 32)
+    else:
+        seed = int(a.seed, 0)
+    ops = a.ops.split(",")
+    for o in ops:
+        if o not in OPS:
+            ap.error(f"unknown op {o!r} (known: {', '.join(OPS)})")
+    for tool in ("qemu-img", "qemu-io"):
+        if shutil.which(tool) is None:
+            sys.exit(f"difffuzz: {tool} is not installed (make setup)")
+    if not os.access(a.cordon, os.X_OK):
+        sys.exit(f"difffuzz: {a.cordon} is not built (make build/cordon)")
+    if a.keep_failures:
+        os.makedirs(a.keep_failures, exist_ok=True)
+        a.keep_failures = os.path.abspath(a.keep_failures)
+    print(f"difffuzz: seed {seed}, {a.iterations} iterations, ops {','.join(ops)}, "
+          f"{a.jobs} jobs (replay: {Path(sys.argv[0]).name} --seed {seed} "
+          f"--iterations {a.iterations})", flush=True)
+
+    t0 = time.monotonic()
+    workdir = tempfile.mkdtemp(prefix="difffuzz-")
+    snap = os.path.join(workdir, "cordon")
+    shutil.copy2(a.cordon, snap)
+    cfg = Cfg(seed, ops, snap, os.path.abspath(a.cordon), a.timeout, a.keep_failures,
+              workdir, a.verbose)
+    sizes = group_sizes(seed, a.iterations)
+    firsts = [sum(sizes[:g]) for g in range(len(sizes))]
+    groups = list(range(len(sizes)))
+    if a.only is not None:
+        groups = [g for g in groups if firsts[g] <= a.only < firsts[g] + sizes[g]]
+    counts = {"pass": 0, "fail": 0, "known": 0, "inconclusive": 0}
+    known_ids = {}
+    try:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
+            futs = [ex.submit(run_group, cfg, g, sizes[g], firsts[g]) for g in groups]
+            done = 0
+            for f in concurrent.futures.as_completed(futs):
+                for it, verdict, detail, msg in f.result():
+                    counts[verdict] += 1
+                    if verdict == "known":
+                        known_ids[detail] = known_ids.get(detail, 0) + 1
+                    if verdict == "inconclusive":
+                        print(f"inconclusive: iteration {it}: {detail}", flush=True)
+                    if msg:
+                        print(msg, flush=True)
+                done += 1
+                if done % 25 == 0:
+                    print(f"difffuzz: {sum(counts.values())} runs, {counts['fail']} failed, "
+                          f"{time.monotonic() - t0:.0f}s", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    wall = time.monotonic() - t0
+    print(f"difffuzz: {counts['known']} known divergences {known_ids or ''}, "
+          f"{counts['inconclusive']} inconclusive, {wall:.0f}s wall")
+    passed = counts["pass"] + counts["known"]
+    print(f"difffuzz: {passed} passed, {counts['fail']} failed (seed {seed})")
+    sys.exit(1 if counts["fail"] else 0)
+
+
+if __name__ == "__main__":
+    main()
