@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 
 img="$work/sample.raw"
 truncate -s 64M "$img"
-for off in 0 7 1000 33; do # MiB offsets
+for off in 0 7 50 33; do # MiB offsets, inside the 64 MiB
 	head -c 1M /dev/urandom | dd of="$img" bs=1M seek="$off" conv=notrunc status=none
 done
 echo "sample: $img (64 MiB raw, 4 MiB of data, the rest holes)"
