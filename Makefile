@@ -112,7 +112,7 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 # An archive, so each test links only the objects it uses.
 UNIT_OBJS  := $(patsubst %.c,$(BUILD)/unit/obj/%.o,$(CORE_SRC) $(HOST_SRC) $(SBOX_SRC) \
-	src/cli/size_parse.c src/cli/report.c tests/unit/memdev.c)
+	src/cli/size_parse.c tests/unit/memdev.c)
 UNIT_LIBS  := $(BUILD)/unit/libcordon-test.a
 $(UNIT_LIBS): $(UNIT_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -132,7 +132,7 @@ FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 # An archive, as for unit tests: each target links only what it uses.
 FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC) $(HOST_SRC) $(SBOX_SRC) \
-	src/cli/size_parse.c src/cli/report.c tests/unit/memdev.c)
+	src/cli/size_parse.c tests/unit/memdev.c)
 FUZZ_LIBS := $(BUILD)/fuzz/libcordon-fuzz.a
 $(FUZZ_LIBS): $(FUZZ_OBJS)
 	rm -f $@ && ar rcs $@ $^

@@ -15,7 +15,7 @@
 #include "../host/sandbox.h"
 #include "cmd.h"
 #include "dd_args.h"
-#include "report.h"
+#include "../host/report.h"
 #include "sandbox_opts.h"
 
 void cmd_dd_usage(FILE *f)

@@ -12,7 +12,7 @@
 
 #include "../abi/job.h"
 #include "cmd.h"
-#include "report.h"
+#include "../host/report.h"
 #include "size_parse.h"
 
 #define DD_DEFAULT_BS 512u

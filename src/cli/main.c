@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "report.h"
+#include "../host/report.h"
 
 #define CORDON_VERSION "0.1.0"
 #define CORDON_COMPAT "qemu-img 7.2"

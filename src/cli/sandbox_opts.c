@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "../host/report.h"
 #include "size_parse.h"
 
 /* The watchdog counts milliseconds in 32 bits. */

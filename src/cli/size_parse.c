@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "../host/report.h"
 
 #define SIZE_UNIT 1024u
 

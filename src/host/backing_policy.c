@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../cli/report.h"
+#include "report.h"
 #include "image_lock.h"
 
 int backing_allow_dir(struct host_devices *d, const char *dir)

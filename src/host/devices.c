@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "../abi/job.h"
-#include "../cli/report.h"
+#include "report.h"
 #include "image_lock.h"
 
 static void devices_init(struct host_devices *d)

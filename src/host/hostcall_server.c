@@ -19,6 +19,7 @@
 #include "backing_policy.h"
 #include "host_io.h"
 #include "image_lock.h"
+#include "report.h"
 
 _Static_assert(CD_EINVAL == EINVAL && CD_ENOSPC == ENOSPC && CD_EFAULT == EFAULT &&
 	       CD_ENOTSUP == ENOTSUP && CD_EFBIG == EFBIG && CD_EACCES == EACCES &&
@@ -136,8 +137,10 @@ static void print_message(struct hc_server *s, const struct hc_msg *m)
 	for (uint64_t i = 0; i < m->len; i++)
 		if (((unsigned char)text[i] < 0x20 && text[i] != '\n') || text[i] == 0x7f)
 			text[i] = '?';
-	fprintf(stderr, "cordon: %s%s\n", m->level == HC_LEVEL_WARNING ? "warning: " : "",
-		text);
+	if (m->level == HC_LEVEL_WARNING)
+		report_warning("%s", text);
+	else
+		report_error("%s", text);
 	if (m->level == HC_LEVEL_ERROR)
 		s->errors_seen++;
 }

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "../cli/report.h"
+#include "report.h"
 
 int sandbox_kind_parse(const char *s, enum sandbox_kind *out)
 {

@@ -27,6 +27,7 @@
 #include "../guest/kvm/kvm_layout.h"
 #include "hostcall_server.h"
 #include "kvm_vm.h"
+#include "report.h"
 #include "seccomp_host.h"
 
 #define KVM_API_VERSION_WANTED 12
@@ -426,7 +427,7 @@ static int test_hooks(struct kvm_image *img, struct sandbox_limits *lim,
 		return 0;
 	*owned = test_read_file(path, &img->len);
 	if (!*owned) {
-		fprintf(stderr, "cordon: cannot read test guest '%s'\n", path);
+		report_error("cannot read test guest '%s'", path);
 		return -1;
 	}
 	img->data = *owned;
@@ -469,7 +470,7 @@ static int guest_image(struct kvm_image *img, struct sandbox_limits *lim,
 	if (test_hooks(img, lim, owned) < 0)
 		return -1;
 	if (!img->data) {
-		fprintf(stderr, "cordon: the sandbox could not start: no guest image in this build\n");
+		report_error("the sandbox could not start: no guest image in this build");
 		return -1;
 	}
 	return 0;
@@ -484,21 +485,21 @@ static int vmm_setup(struct vmm *v, const struct sandbox_limits *lim,
 {
 	v->timeout_ms = lim->timeout_ms;
 	if (vm_create(v, lim, img, job) < 0) {
-		fprintf(stderr, "cordon: the sandbox could not start: %s\n", v->reason);
+		report_error("the sandbox could not start: %s", v->reason);
 		return -1;
 	}
 	hc_server_init(&v->server, devs, v->vm.mem, v->vm.mem_len);
 	v->server.buf_floor = img->end; /* the guest's heap; checked by vm_create */
 	int err = watchdog_arm(v);
 	if (err < 0) {
-		fprintf(stderr, "cordon: the sandbox could not start: watchdog: %s\n",
+		report_error("the sandbox could not start: watchdog: %s",
 			strerror(-err));
 		return -1;
 	}
 	/* From here on this process can only serve the guest. */
 	err = seccomp_host_install();
 	if (err < 0) {
-		fprintf(stderr, "cordon: the sandbox could not start: confining the host: %s\n",
+		report_error("the sandbox could not start: confining the host: %s",
 			strerror(-err));
 		return -1;
 	}
@@ -530,7 +531,7 @@ int sandbox_kvm_run(const struct sandbox_limits *lim,
 	if (!started)
 		return 1;
 	if (st == RUN_STOPPED) {
-		fprintf(stderr, "cordon: the sandbox stopped: %s\n", v.reason);
+		report_error("the sandbox stopped: %s", v.reason);
 		return 1;
 	}
 	return v.server.exit_status == 0 ? 0 : 1;

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../cli/report.h"
+#include "report.h"
 #include "../guest/sandbox_entry.h"
 #include "hostcall_server.h"
 #include "sandbox_misbehave.h"

@@ -3,8 +3,8 @@
  * with the program name in front.  The prefix is always "cordon", whatever
  * argv[0] is, so that messages are stable for scripts and tests.
  */
-#ifndef CORDON_CLI_REPORT_H
-#define CORDON_CLI_REPORT_H
+#ifndef CORDON_HOST_REPORT_H
+#define CORDON_HOST_REPORT_H
 
 #include <stdarg.h>
 
