@@ -2,6 +2,7 @@
  * strict-seccomp process where /dev/kvm is missing or unusable. */
 #include "sandbox.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "report.h"
@@ -28,15 +29,11 @@ int sandbox_kind_parse(const char *s, enum sandbox_kind *out)
 int sandbox_run(enum sandbox_kind kind, const struct sandbox_limits *lim,
 		const struct cordon_job *job, struct host_devices *devs)
 {
-	if (kind == SANDBOX_AUTO)
-		kind = sandbox_kvm_usable() ? SANDBOX_KVM : SANDBOX_PROCESS;
-	if (kind == SANDBOX_KVM) {
-		if (!sandbox_kvm_usable()) {
-			report_error("the KVM sandbox is not usable here (/dev/kvm); "
-				     "use --sandbox=process");
-			return 1;
-		}
-		return sandbox_kvm_run(lim, job, devs);
+	bool kvm = kind != SANDBOX_PROCESS && sandbox_kvm_usable();
+	if (kind == SANDBOX_KVM && !kvm) {
+		report_error("the KVM sandbox is not usable here (/dev/kvm); "
+			     "use --sandbox=process");
+		return 1;
 	}
-	return sandbox_process_run(lim, job, devs);
+	return kvm ? sandbox_kvm_run(lim, job, devs) : sandbox_process_run(lim, job, devs);
 }
