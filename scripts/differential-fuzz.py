@@ -33,6 +33,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cordon_messages import normalise  # beside this script: the tests' rule too
+
 ROOT = Path(__file__).resolve().parents[1]
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 INT64_MAX = (1 << 63) - 1
@@ -59,16 +61,6 @@ class Result:
     out: str
     err: str           # normalised: program names replaced by PROG
     secs: float
-
-
-def normalise(text, prog):
-    lines = []
-    for line in text.splitlines(keepends=True):
-        if line.startswith(prog + ": "):
-            line = "PROG: " + line[len(prog) + 2:]
-        line = line.replace(f"Try '{prog} --help'", "Try 'PROG --help'")
-        lines.append(line)
-    return "".join(lines)
 
 
 def run(argv, cwd=None, env=None, timeout=60, prog=None):
@@ -738,6 +730,7 @@ done
 args=({args})
 (cd "$w/q" && "$QEMU_IMG" {op} "${{args[@]}}") >"$w/q.out" 2>"$w/q.err"; qrc=$?
 (cd "$w/c" && env -u CORDON_SANDBOX {env} "$CORDON" {op} "${{args[@]}}") >"$w/c.out" 2>"$w/c.err"; crc=$?
+# cordon_messages.normalise(), in shell: a replay needs nothing but itself.
 norm() {{ sed -e "s/^$1: /PROG: /" -e "s/Try '$1 --help'/Try 'PROG --help'/" "$2"; }}
 status=0
 echo "qemu-img rc=$qrc   cordon rc=$crc"

@@ -14,12 +14,16 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# One rule for comparing messages, shared with scripts/differential-fuzz.py.
+sys.path.insert(0, str(ROOT / "scripts"))
+from cordon_messages import normalise  # noqa: E402
 CORDON = ROOT / "build" / "cordon"
 QEMU_IMG = shutil.which("qemu-img")
 TIMEOUT = 120
@@ -72,17 +76,6 @@ class Run:
     stdout: str
     stderr: str
     files: dict
-
-
-def normalise(text, prog):
-    """Makes qemu-img's and cordon's messages comparable."""
-    lines = []
-    for line in text.splitlines(keepends=True):
-        if line.startswith(prog + ": "):
-            line = "PROG: " + line[len(prog) + 2:]
-        line = line.replace(f"Try '{prog} --help'", "Try 'PROG --help'")
-        lines.append(line)
-    return "".join(lines)
 
 
 def populate(where, inputs):
