@@ -23,10 +23,14 @@ TEST_CFLAGS := $(CSTD) $(WARN) -O1 -g $(SAN) -MMD -MP
 CORE_SRC  := $(sort $(wildcard src/core/*.c src/core/*/*.c))
 HOST_SRC  := $(sort $(wildcard src/host/*.c))
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
-# Sandbox-side code shared by the KVM guest and the strict-seccomp child.
+# Sandbox-side code shared by the KVM guest and the process sandbox's helper.
 SBOX_SRC  := src/guest/hostcall_client.c src/guest/region_alloc.c src/guest/sandbox_entry.c
-GUEST_SRC := $(sort $(wildcard src/guest/kvm/*.c src/guest/libc/*.c))
+LIBC_SRC  := $(sort $(wildcard src/guest/libc/*.c))
+GUEST_SRC := $(sort $(wildcard src/guest/kvm/*.c)) $(LIBC_SRC)
 GUEST_ASM := $(sort $(wildcard src/guest/kvm/*.S))
+# The process sandbox's helper: a static program with no libc.
+HELPER_SRC := $(sort $(wildcard src/guest/process/*.c))
+HELPER_ASM := $(sort $(wildcard src/guest/process/*.S))
 
 # zlib and libzstd decode compressed image data inside the sandbox: linked
 # into the host binary for the process sandbox and statically (Debian's
@@ -34,7 +38,7 @@ GUEST_ASM := $(sort $(wildcard src/guest/kvm/*.S))
 DECOMP_LIBS := -lzstd -lz
 GUEST_DECOMP_LIBS := /usr/lib/x86_64-linux-gnu/libzstd.a /usr/lib/x86_64-linux-gnu/libz.a
 
-HOST_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRC) $(HOST_SRC) $(CLI_SRC) $(SBOX_SRC))
+HOST_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRC) $(HOST_SRC) $(CLI_SRC))
 
 .PHONY: all setup test unit guest-payloads test-build fuzz fuzz-smoke fuzz-long integration difffuzz difffuzz-smoke demo bench clean
 all: $(BUILD)/cordon
@@ -51,7 +55,11 @@ $(BUILD)/host/guest_blob.o: src/host/guest_blob.S $(BUILD)/guest/guest.bin
 	@mkdir -p $(dir $@)
 	$(CC) -c -DGUEST_BIN='"$(BUILD)/guest/guest.bin"' $< -o $@
 
-$(BUILD)/cordon: $(HOST_OBJ) $(BUILD)/host/guest_blob.o
+$(BUILD)/host/helper_blob.o: src/host/helper_blob.S $(BUILD)/guest/cordon-sandbox
+	@mkdir -p $(dir $@)
+	$(CC) -c -DHELPER_BIN='"$(BUILD)/guest/cordon-sandbox"' $< -o $@
+
+$(BUILD)/cordon: $(HOST_OBJ) $(BUILD)/host/guest_blob.o $(BUILD)/host/helper_blob.o
 	$(CC) $(CFLAGS) -o $@ $^ $(DECOMP_LIBS)
 
 # ---- the KVM guest image: core + bare-metal runtime, freestanding ----------
@@ -79,13 +87,31 @@ $(BUILD)/guest/guest.elf: $(GUEST_OBJ) src/guest/kvm/guest.ld
 $(BUILD)/guest/guest.bin: $(BUILD)/guest/guest.elf
 	objcopy -O binary $< $@
 
+# ---- the process sandbox's helper: core + runtime, exec'd with nothing else
+HELPER_OBJ = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(CORE_SRC) $(SBOX_SRC) $(LIBC_SRC) $(HELPER_SRC)) \
+	$(patsubst %.S,$(BUILD)/$(1)/%.o,$(HELPER_ASM))
+HELPER_LINK = $(CC) -nostdlib -static -no-pie -s -Wl,--build-id=none -Wl,-z,noexecstack \
+	-o $@ $(filter %.o,$^) $(GUEST_DECOMP_LIBS) -lgcc
+$(BUILD)/guest/cordon-sandbox: $(call HELPER_OBJ,guest)
+	$(HELPER_LINK)
+# The test build's helper (test hooks: CORDON_TEST_MISBEHAVE), never shipped.
+$(BUILD)/guest-test/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -DCORDON_TEST_HOOKS -c $< -o $@
+$(BUILD)/guest-test/src/core/compress.o: GUEST_CFLAGS += -idirafter /usr/include
+$(BUILD)/guest-test/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guest-test/cordon-sandbox: $(call HELPER_OBJ,guest-test)
+	$(HELPER_LINK)
+
 # ---- test-only build: build/cordon-test and misbehaving guest payloads -------
 # Never shipped.  build/cordon-test is the product built with
 # -DCORDON_TEST_HOOKS, which honours CORDON_TEST_GUEST=<payload.bin> (run that
 # guest image instead of the embedded one), CORDON_TEST_TIMEOUT_MS and
 # CORDON_TEST_MISBEHAVE.  Payloads (tests/guest_payloads/*.c) each define
 # their own sandbox_entry() and link against the guest runtime only.
-TEST_HOST_OBJ := $(patsubst %.c,$(BUILD)/test/%.o,$(CORE_SRC) $(HOST_SRC) $(CLI_SRC) $(SBOX_SRC))
+TEST_HOST_OBJ := $(patsubst %.c,$(BUILD)/test/%.o,$(CORE_SRC) $(HOST_SRC) $(CLI_SRC))
 PAYLOAD_SRC   := $(sort $(wildcard tests/guest_payloads/*.c))
 PAYLOAD_BINS  := $(patsubst tests/guest_payloads/%.c,$(BUILD)/payloads/%.bin,$(PAYLOAD_SRC))
 PAYLOAD_RT    := $(patsubst %.c,$(BUILD)/guest/%.o,$(GUEST_SRC) src/guest/hostcall_client.c) \
@@ -94,7 +120,10 @@ PAYLOAD_RT    := $(patsubst %.c,$(BUILD)/guest/%.o,$(GUEST_SRC) src/guest/hostca
 $(BUILD)/test/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -DCORDON_TEST_HOOKS -c $< -o $@
-$(BUILD)/cordon-test: $(TEST_HOST_OBJ) $(BUILD)/host/guest_blob.o
+$(BUILD)/test/helper_blob.o: src/host/helper_blob.S $(BUILD)/guest-test/cordon-sandbox
+	@mkdir -p $(dir $@)
+	$(CC) -c -DHELPER_BIN='"$(BUILD)/guest-test/cordon-sandbox"' $< -o $@
+$(BUILD)/cordon-test: $(TEST_HOST_OBJ) $(BUILD)/host/guest_blob.o $(BUILD)/test/helper_blob.o
 	$(CC) $(CFLAGS) -o $@ $^ $(DECOMP_LIBS)
 
 $(BUILD)/payloads/%.elf: $(BUILD)/guest/tests/guest_payloads/%.o $(PAYLOAD_RT) src/guest/kvm/guest.ld

@@ -1,37 +1,98 @@
 /*
  * The sandbox boundary under arbitrary requests: a sequence of raw hc_msg
- * from a hostile sandbox, served against real descriptors (memfd) and a
- * region allocated to its exact size, so ASan reports any access the checks
- * let through.  Invariants: a served read/write never touches memory outside
- * the region, replies stay within the request, the message cap holds.
+ * from a hostile sandbox, served against real descriptors (memfd), a
+ * scratch directory for backing names, and a region allocated to its exact
+ * size, so ASan reports any access the checks let through.  Invariants: a
+ * served read/write never touches memory outside the region, replies stay
+ * within the request, the message and note caps hold, the output never
+ * grows past its cap, every refusal of a backing file is -EACCES.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../src/abi/job.h"
 #include "../src/host/hostcall_server.h"
 
 #define REGION_LEN (HC_REGION_FREE_OFF + 8192u)
+#define WINDOW (1u << 20)
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
 /* Guest messages are printed on stderr: run with -close_fd_mask=2. */
-static int in_fd = -1, out_fd = -1;
+static int in_fd = -1, out_fd = -1, proc_fd = -1;
+static char dir[64];
 
+static void put(const char *name, const char *text)
+{
+	char p[128];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	CHECK(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Once per process: the input, the output, a directory with a base file,
+ * a subdirectory, a hidden file and a FIFO for names to land on. */
 static void once(void)
 {
 	if (in_fd >= 0)
 		return;
 	in_fd = memfd_create("in", 0);
 	out_fd = memfd_create("out", 0);
+	proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	static uint8_t data[20000];
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 31);
 	CHECK(write(in_fd, data, sizeof(data)) == (ssize_t)sizeof(data));
 	CHECK(ftruncate(in_fd, 1 << 20) == 0); /* a hole after the data */
+	snprintf(dir, sizeof(dir), "/tmp/cordon-fuzz-server-XXXXXX");
+	CHECK(mkdtemp(dir));
+	put("b", "base");
+	put(".h", "hidden");
+	char p[128];
+	snprintf(p, sizeof(p), "%s/s", dir);
+	CHECK(mkdir(p, 0700) == 0);
+	snprintf(p, sizeof(p), "%s/f", dir);
+	CHECK(mkfifo(p, 0600) == 0);
+}
+
+static void devices_for_one_input(struct host_devices *devs)
+{
+	devices_init(devs);
+	devs->proc_fd = proc_fd;
+	devs->count = 2;
+	devs->dev[CORDON_DEV_OUTPUT] = (struct host_device){
+		.fd = -1, .role = DEV_ROLE_OUTPUT, .name = "out", .dir = -1 };
+	devs->dev[CORDON_DEV_INPUT] = (struct host_device){
+		.fd = in_fd, .role = DEV_ROLE_INPUT, .name = "in",
+		.dir = devices_open_dir(devs, dir) };
+	/* An output created on the memfd: no file system work per run. */
+	struct host_output *o = &devs->out;
+	o->path = "out";
+	o->fmt = "raw";
+	o->max_virtual = WINDOW;
+	o->kind = OUTPUT_REPLACE;
+	o->fd = out_fd;
+}
+
+/* What this run attached and opened, without touching the shared fds. */
+static void release(struct host_devices *devs)
+{
+	for (uint32_t i = 2; i < devs->count; i++) {
+		close(devs->dev[i].fd);
+		free(devs->dev[i].owned_name);
+	}
+	for (uint32_t i = 0; i < devs->n_dirs; i++) {
+		close(devs->dirs[i].fd);
+		free(devs->dirs[i].real);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -41,14 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *region = malloc(REGION_LEN);
 	memset(region, 0x5a, REGION_LEN);
 	struct host_devices devs;
-	memset(&devs, 0, sizeof(devs));
-	for (uint32_t i = 0; i < HC_MAX_DEVICES; i++)
-		devs.dev[i].fd = -1;
-	devs.count = 2;
-	devs.dev[CORDON_DEV_OUTPUT] = (struct host_device){
-		.fd = out_fd, .role = DEV_ROLE_OUTPUT, .name = "out" };
-	devs.dev[CORDON_DEV_INPUT] = (struct host_device){
-		.fd = in_fd, .role = DEV_ROLE_INPUT, .name = "in" };
+	devices_for_one_input(&devs);
 	struct hc_server srv;
 	hc_server_init(&srv, &devs, region, REGION_LEN);
 
@@ -58,20 +112,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += sizeof(req);
 		size -= sizeof(req);
 		/* Keep the host-side work of one input small. */
-		if (req.op == HC_OP_TRUNCATE)
-			req.len &= (1u << 24) - 1;
 		if (req.op == HC_OP_COPY || req.op == HC_OP_WRITE)
 			req.off2 &= (1u << 24) - 1, req.off &= (1u << 24) - 1;
 		memcpy(region + HC_REGION_MAILBOX_OFF, &req, sizeof(req));
 		enum hc_serve_result r = hc_server_handle(&srv);
 		CHECK(srv.messages <= HC_MAX_MESSAGES);
+		CHECK(srv.n_notes <= HC_MAX_NOTES);
 		if (r != HC_SERVE_CONTINUE)
 			break;
 		const struct hc_msg *reply = (const void *)(region + HC_REGION_MAILBOX_OFF);
 		CHECK(reply->op == req.op); /* only ret/ret2 are written back */
 		if (req.op == HC_OP_READ || req.op == HC_OP_WRITE)
 			CHECK(reply->ret < 0 || (uint64_t)reply->ret <= req.len);
+		if (req.op == HC_OP_OPEN_BACKING)
+			CHECK(reply->ret >= 2 || (reply->ret == -EACCES && reply->ret2 >= 1 &&
+						  reply->ret2 <= srv.n_notes));
+		struct stat st;
+		CHECK(fstat(out_fd, &st) == 0);
+		CHECK(!devs.out.created || (uint64_t)st.st_size <= devs.out.cap);
 	}
+	hc_server_fini(&srv);
+	release(&devs);
 	free(region);
 	return 0;
 }

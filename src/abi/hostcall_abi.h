@@ -23,30 +23,22 @@ enum hc_op {
 	HC_OP_SIZE = 4,      /* dev -> ret size in bytes */
 	HC_OP_TRUNCATE = 5,  /* dev, len = new size; first call creates the output */
 	HC_OP_EXTENT = 6,    /* dev, off, len -> ret run length, ret2 = 1 data / 0 hole */
-	HC_OP_MESSAGE = 7,   /* level, len, buf = text (not NUL-terminated) */
+	HC_OP_MESSAGE = 7,   /* level, len, buf = text (not NUL-terminated),
+			      * off = a host note to print after it (0: none) */
 	HC_OP_EXIT = 8,      /* off = exit status; the sandbox stops after this */
 	HC_OP_OPEN_BACKING = 9, /* dev = image naming it, len, buf = name (not
 				 * NUL-terminated) -> ret new input device;
-				 * on refusal -errno and ret2 = enum hc_backing_rule */
-	HC_OP_LOCK = 10,     /* dev, off = enum hc_lock_kind -> ret 0 or -errno */
+				 * refused: ret -EACCES, ret2 = note */
+	HC_OP_LOCK = 10,     /* dev, off = enum hc_lock_kind -> ret 0; refused:
+			      * ret -EAGAIN, ret2 = note */
+	HC_OP_CREATE = 11,   /* dev = the output, len = its virtual size ->
+			      * ret 0; refused: ret -errno, ret2 = note */
 	HC_OP__COUNT
 };
 
 enum hc_level {
 	HC_LEVEL_ERROR = 0,   /* printed as "cordon: <text>" */
 	HC_LEVEL_WARNING = 1, /* printed as "cordon: warning: <text>" */
-};
-
-/* Why the host refused a backing file (ret2 of HC_OP_OPEN_BACKING). */
-enum hc_backing_rule {
-	HC_BACKING_OK = 0,
-	HC_BACKING_NOT_FOUND,    /* open() failed; ret is its -errno */
-	HC_BACKING_OUTSIDE,      /* not inside the image's directory or --backing-allow */
-	HC_BACKING_NOT_REGULAR,  /* a directory, device, socket... */
-	HC_BACKING_TOO_DEEP,     /* more than HC_MAX_BACKING_DEPTH links */
-	HC_BACKING_LOOP,         /* the file is already in the chain */
-	HC_BACKING_BAD_NAME,     /* empty, NUL inside, protocol prefix */
-	HC_BACKING_LOCKED,       /* another process holds QEMU's locks on it */
 };
 
 /* What HC_OP_LOCK asks for: QEMU takes more locks on a file once it knows
@@ -56,12 +48,18 @@ enum hc_lock_kind {
 };
 
 /*
- * Replies with text: when a lock conflict refuses HC_OP_LOCK or
- * HC_OP_OPEN_BACKING (ret2 = HC_BACKING_LOCKED), the host writes qemu's
- * explanation, NUL-terminated, into the message buffer
- * (HC_REGION_MSGBUF_OFF, at most HC_MAX_MESSAGE_LEN bytes).  That and the
- * data of a read are the only things the host writes into the region
- * besides ret/ret2.
+ * Host notes.  When the host refuses a request for a reason that lies in the
+ * host's files (a backing file that does not exist, or that policy refuses,
+ * a lock held by another process, an output that cannot be created), the
+ * sandbox gets one error number and a note id in ret2, never the reason:
+ * it must not learn what exists on the host.  The host keeps the note's
+ * text (qemu-img's words for the cause) and prints it after a message whose
+ * `off` names it, so the user reads one line in qemu-img's shape:
+ * "Could not open 'a': Could not open backing file: " + the note.
+ * Ids start at 1; at most HC_MAX_NOTES per run.
+ *
+ * Besides ret/ret2, the only bytes the host ever writes into the region
+ * are the data of a read.
  */
 
 struct hc_msg {
@@ -74,7 +72,7 @@ struct hc_msg {
 	uint64_t len;
 	uint64_t buf;  /* offset of the data buffer inside the shared region */
 	int64_t ret;   /* reply: result, or -errno */
-	uint64_t ret2; /* reply: second result (extent kind) */
+	uint64_t ret2; /* reply: second result (extent kind, note id) */
 };
 _Static_assert(sizeof(struct hc_msg) == 64, "hc_msg is part of the ABI");
 
@@ -86,6 +84,7 @@ _Static_assert(sizeof(struct hc_msg) == 64, "hc_msg is part of the ABI");
 #define HC_MAX_COPY_LEN (1ull << 30) /* one host-side copy */
 #define HC_MAX_MESSAGE_LEN 1024u     /* one message's text */
 #define HC_MAX_MESSAGES 64u          /* messages per run: a flood is an attack */
+#define HC_MAX_NOTES 64u             /* refusals per run: each costs host work */
 #define HC_MAX_DEVICES 32u           /* input chain + output */
 #define HC_MAX_BACKING_DEPTH 16u     /* backing links below the input */
 #define HC_MAX_BACKING_NAME 1023u    /* qcow2's own limit on the name */

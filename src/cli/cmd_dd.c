@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include "../abi/job.h"
+#include "../core/dd_window.h"
 #include "../core/format.h"
 #include "../host/backing_policy.h"
 #include "../host/devices.h"
+#include "../host/host_signals.h"
 #include "../host/image_lock.h"
 #include "../host/sandbox.h"
 #include "cmd.h"
@@ -42,8 +44,10 @@ void cmd_dd_usage(FILE *f)
 	      "  --sandbox-timeout=SECONDS   wall-clock limit (default 3600)\n"
 	      "\n"
 	      "Backing files named inside images are opened only from the image's\n"
-	      "own directory (and below) unless allowed here:\n"
-	      "  --backing-allow=DIR         also allow files under DIR (repeatable)\n", f);
+	      "own directory (not below it, no hidden files) unless allowed here\n"
+	      "(default from CORDON_BACKING_ALLOW: none, or DIR:DIR...):\n"
+	      "  --backing-allow=DIR         also allow files under DIR (repeatable)\n"
+	      "  --backing-allow=none        refuse every backing file\n", f);
 }
 
 /* Fixed-size copy for the job; false when it does not fit. */
@@ -127,11 +131,17 @@ static int set_names(const struct dd_args *a, struct cordon_job *job)
 	return 0;
 }
 
-static void devices_reset(struct host_devices *d)
+/* The largest output the operands allow, whatever the input: count
+ * bounds the window, skip shortens it.  The host holds the sandbox to it. */
+static uint64_t window_bound(const struct cordon_job *job)
 {
-	memset(d, 0, sizeof(*d));
-	for (size_t i = 0; i < HC_MAX_DEVICES; i++)
-		d->dev[i].fd = -1;
+	struct dd_params p = {
+		.bs = job->bs, .count = job->count, .skip = job->skip,
+		.have_count = (job->dd_flags & DD_HAVE_COUNT) != 0,
+		.have_skip = (job->dd_flags & DD_HAVE_SKIP) != 0,
+	};
+	struct dd_window w;
+	return dd_window_compute(DD_MAX_COUNT, &p, &w) == 0 ? w.out_size : 0;
 }
 
 /* Host side of the run: open, sandbox, commit or roll back. */
@@ -141,7 +151,9 @@ static int dd_execute(const struct dd_args *a, const struct sandbox_config *cfg,
 	struct host_devices devs;
 	int status = 1;
 
-	devices_reset(&devs);
+	host_signals_install();
+	sandbox_prewarm(cfg->kind); /* the VM is made while the files are opened */
+	devices_init(&devs);
 	if (devices_open_input(&devs, a->in) < 0)
 		goto out;
 	/* QEMU's image locks (image_lock.h): refused here, before anything
@@ -153,45 +165,57 @@ static int dd_execute(const struct dd_args *a, const struct sandbox_config *cfg,
 		goto out;
 	}
 	devs.force_share = a->force_share;
+	devs.backing_none = a->backing_none;
 	for (unsigned i = 0; i < a->n_backing_allow; i++)
 		if (backing_allow_dir(&devs, a->backing_allow[i]) < 0)
 			goto out;
-	if (set_names(a, job) < 0 || devices_prepare_output(&devs, a->out) < 0)
+	if (set_names(a, job) < 0 ||
+	    output_prepare(&devs, a->out, job->out_fmt, window_bound(job)) < 0)
 		goto out;
-	job->out_zeroed = devs.out.is_regular;
+	job->out_zeroed = devs.out.kind == OUTPUT_REPLACE;
 	status = sandbox_run(cfg->kind, &cfg->limits, job, &devs);
-	if (status == 0 && devices_commit_output(&devs) < 0)
+	if (status == 0 && output_commit(&devs.out) < 0)
 		status = 1;
-	if (status != 0)
-		devices_abort_output(&devs);
 out:
-	devices_close(&devs);
+	devices_close(&devs); /* removes the temporary output if still there */
 	return status;
+}
+
+/* Everything after parsing; the status. */
+static int dd_run_args(const struct dd_args *a)
+{
+	struct sandbox_config cfg;
+	struct cordon_job job;
+
+	if (!a->in || !a->out) {
+		report_error("Must specify both input and output files");
+		return 1;
+	}
+	if (sandbox_config_resolve(a->sandbox, a->sandbox_memory,
+				   a->sandbox_timeout, &cfg) < 0)
+		return 1;
+	job_init(a, &job);
+	if (check_in_fmt(a, &job) < 0)
+		return 1;
+	return dd_execute(a, &cfg, &job);
 }
 
 int cmd_dd(int argc, char **argv)
 {
 	struct dd_args a;
-	struct sandbox_config cfg;
-	struct cordon_job job;
+	int status;
 
 	switch (dd_args_parse(argc, argv, &a)) {
 	case DD_ARGS_HELP:
-		return 0;
+		status = 0;
+		break;
 	case DD_ARGS_ERROR:
-		return 1;
-	case DD_ARGS_RUN:
+		status = 1;
+		break;
+	default:
+		status = dd_run_args(&a);
 		break;
 	}
-	if (!a.in || !a.out) {
-		report_error("Must specify both input and output files");
-		return 1;
-	}
-	if (sandbox_config_resolve(a.sandbox, a.sandbox_memory,
-				   a.sandbox_timeout, &cfg) < 0)
-		return 1;
-	job_init(&a, &job);
-	if (check_in_fmt(&a, &job) < 0)
-		return 1;
-	return dd_execute(&a, &cfg, &job);
+	free(a.backing_env);
+	return status;
 }

@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../abi/job.h"
@@ -157,6 +158,41 @@ static int dd_operand(const char *arg, struct dd_args *a)
 	return 0;
 }
 
+/*
+ * --backing-allow values, else CORDON_BACKING_ALLOW's (directories separated
+ * by ':').  "none", alone, refuses every backing file: the setting for
+ * untrusted uploads.  A directory called "none" is "./none".
+ */
+static int resolve_backing_allow(struct dd_args *a)
+{
+	const char *env = getenv("CORDON_BACKING_ALLOW");
+	if (a->n_backing_allow == 0 && env && *env) {
+		a->backing_env = strdup(env);
+		if (!a->backing_env)
+			return -1;
+		for (char *dir = strtok(a->backing_env, ":"); dir; dir = strtok(NULL, ":")) {
+			if (a->n_backing_allow == DD_BACKING_ALLOW_MAX) {
+				report_error("CORDON_BACKING_ALLOW: at most %u directories",
+					     DD_BACKING_ALLOW_MAX);
+				return -1;
+			}
+			a->backing_allow[a->n_backing_allow++] = dir;
+		}
+	}
+	for (unsigned i = 0; i < a->n_backing_allow; i++) {
+		if (strcmp(a->backing_allow[i], "none") != 0)
+			continue;
+		if (a->n_backing_allow > 1) {
+			report_error("--backing-allow=none cannot be combined with "
+				     "directories");
+			return -1;
+		}
+		a->backing_none = true;
+		a->n_backing_allow = 0;
+	}
+	return 0;
+}
+
 enum dd_args_result dd_args_parse(int argc, char **argv, struct dd_args *a)
 {
 	enum dd_args_result r;
@@ -172,5 +208,5 @@ enum dd_args_result dd_args_parse(int argc, char **argv, struct dd_args *a)
 	for (int i = optind; i < argc; i++)
 		if (dd_operand(argv[i], a) != 0)
 			return DD_ARGS_ERROR;
-	return DD_ARGS_RUN;
+	return resolve_backing_allow(a) < 0 ? DD_ARGS_ERROR : DD_ARGS_RUN;
 }

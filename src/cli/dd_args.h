@@ -25,9 +25,12 @@ struct dd_args {
 	const char *sandbox;
 	const char *sandbox_memory;
 	const char *sandbox_timeout;
-	/* --backing-allow DIR, repeatable: more places backing files may be */
+	/* --backing-allow DIR, repeatable: more places backing files may be
+	 * (CORDON_BACKING_ALLOW when none is given); none: no backing files */
 	const char *backing_allow[DD_BACKING_ALLOW_MAX];
 	unsigned n_backing_allow;
+	bool backing_none;
+	char *backing_env;   /* the copy of CORDON_BACKING_ALLOW split above */
 };
 
 enum dd_args_result {

@@ -27,10 +27,12 @@ struct core_env {
 
 #define CORE_ERR_MAX 1024u /* = HC_MAX_MESSAGE_LEN: one message */
 
-/* One run: the env plus the first failure's message. */
+/* One run: the env plus the first failure's message, and the host note
+ * (hostcall_abi.h) that completes it, if any. */
 struct core_ctx {
 	const struct core_env *env;
 	char err[CORE_ERR_MAX];
+	uint32_t err_note;
 };
 
 void core_ctx_init(struct core_ctx *ctx, const struct core_env *env);
@@ -38,6 +40,11 @@ void core_ctx_init(struct core_ctx *ctx, const struct core_env *env);
 /* Records the message (first failure wins) and returns err (negative). */
 int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* As core_fail, for a failure whose cause is a host note: the recorded
+ * message is empty (callers put their context in front with core_prefix)
+ * and the host prints the note after it. */
+int core_fail_note(struct core_ctx *ctx, int err, uint32_t note);
 
 /* Puts text in front of the recorded message (records strerror(err) first
  * if there is none), so nested failures read as qemu-img's do:

@@ -5,12 +5,13 @@ void core_ctx_init(struct core_ctx *ctx, const struct core_env *env)
 {
 	ctx->env = env;
 	ctx->err[0] = '\0';
+	ctx->err_note = 0;
 }
 
 int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
 {
 	/* The first failure is the cause; later ones are consequences. */
-	if (ctx->err[0] == '\0') {
+	if (ctx->err[0] == '\0' && ctx->err_note == 0) {
 		va_list ap;
 		va_start(ap, fmt);
 		vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
@@ -19,11 +20,18 @@ int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
 	return err < 0 ? err : -CD_EINVAL;
 }
 
+int core_fail_note(struct core_ctx *ctx, int err, uint32_t note)
+{
+	if (ctx->err[0] == '\0' && ctx->err_note == 0)
+		ctx->err_note = note;
+	return err < 0 ? err : -CD_EINVAL;
+}
+
 int core_prefix(struct core_ctx *ctx, int err, const char *fmt, ...)
 {
 	char head[CORE_ERR_MAX];
 	va_list ap;
-	if (ctx->err[0] == '\0')
+	if (ctx->err[0] == '\0' && ctx->err_note == 0)
 		core_fail(ctx, err, "%s", cd_strerror(err));
 	va_start(ap, fmt);
 	int n = vsnprintf(head, sizeof(head), fmt, ap);
@@ -62,7 +70,7 @@ void core_say(struct core_ctx *ctx, uint32_t level, const char *fmt, ...)
 		return;
 	size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
 	const struct hostcalls *hc = ctx->env->hc;
-	hc->message(hc->ctx, level, line, len);
+	hc->message(hc->ctx, level, line, len, 0);
 }
 
 void *core_alloc(struct core_ctx *ctx, size_t size, size_t align)

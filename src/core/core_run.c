@@ -39,9 +39,10 @@ int core_run(const struct core_env *env, const struct cordon_job *job)
 		ret = dd_run(&ctx, job);
 	if (ret < 0) {
 		const struct hostcalls *hc = env->hc;
-		if (ctx.err[0] == '\0')
+		if (ctx.err[0] == '\0' && ctx.err_note == 0)
 			snprintf(ctx.err, sizeof(ctx.err), "%s", cd_strerror(ret));
-		hc->message(hc->ctx, HC_LEVEL_ERROR, ctx.err, strlen(ctx.err));
+		hc->message(hc->ctx, HC_LEVEL_ERROR, ctx.err, strlen(ctx.err),
+			    ctx.err_note);
 		return 1;
 	}
 	return 0;

@@ -95,14 +95,13 @@ static int dd_create_output(struct dd_state *st, uint64_t size)
 	};
 	int ret = st->out.ops->create(&st->out);
 	if (ret == -CD_ENOSPC && !job->out_zeroed)
-		return core_fail(st->ctx, ret,
-				 "%s: error while creating output image: "
-				 "Cannot grow device files", job->out_name);
+		core_fail(st->ctx, ret, "Cannot grow device files");
+	else if (ret < 0)
+		core_fail(st->ctx, ret, "Could not create '%s': %s", job->out_name,
+			  cd_strerror(ret));
 	if (ret < 0)
-		return core_fail(st->ctx, ret,
-				 "%s: error while creating output image: "
-				 "Could not create '%s': %s",
-				 job->out_name, job->out_name, cd_strerror(ret));
+		return core_prefix(st->ctx, ret, "%s: error while creating output image: ",
+				   job->out_name);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "format.h"
 
 #include "overflow.h"
+#include "path_combine.h"
 
 /* Probe order; raw is the fallback and is never probed. */
 static const struct format_ops *const formats[] = {
@@ -73,12 +74,12 @@ static int image_open_as(struct core_ctx *ctx, uint32_t dev, const char *fmt_nam
 	/* A format with metadata must not change under us: QEMU's metadata
 	 * locks, which a running QEMU's write lock refuses (unless -U). */
 	if (ops != &format_raw) {
-		char why[HC_MAX_MESSAGE_LEN] = "";
+		uint32_t note = 0;
 		int64_t locked = ctx->env->hc->lock(ctx->env->hc->ctx, dev,
-						    HC_LOCK_METADATA, why, sizeof(why));
+						    HC_LOCK_METADATA, &note);
 		if (locked < 0) {
 			image_close(img);
-			return core_fail(ctx, (int)locked, "%s", why);
+			return core_fail_note(ctx, (int)locked, note);
 		}
 	}
 	return 0;
@@ -93,25 +94,11 @@ int image_open(struct core_ctx *ctx, uint32_t dev, const char *fmt_name,
 	return 0;
 }
 
-static const char *const backing_refusals[] = {
-	[HC_BACKING_OUTSIDE] = "it is outside the directories images may name "
-			       "(the image's own directory and --backing-allow)",
-	[HC_BACKING_NOT_REGULAR] = "it is not a regular file",
-	[HC_BACKING_TOO_DEEP] = "the backing chain is longer than 16 links",
-	[HC_BACKING_LOOP] = "it is already in the backing chain (a loop)",
-	[HC_BACKING_BAD_NAME] = "cordon opens plain file names only",
-};
-
-/* qemu's path_combine(): a relative name is relative to the directory of
- * the image that names it; messages show the joined name. */
+/* The name as qemu shows it: joined to the naming image's directory. */
 static char *join_name(struct core_ctx *ctx, const char *base, const char *name,
 		       size_t len)
 {
-	size_t dirlen = 0;
-	if (name[0] != '/')
-		for (size_t i = 0; base[i]; i++)
-			if (base[i] == '/')
-				dirlen = i + 1;
+	size_t dirlen = path_combine_prefix(base, name);
 	char *p = core_alloc(ctx, dirlen + len + 1, 1);
 	if (p) {
 		memcpy(p, base, dirlen);
@@ -138,23 +125,15 @@ int image_open_backing(struct image *img, const char *name, size_t name_len,
 				 cd_strerror(CD_ENOMEM));
 	}
 
-	uint32_t rule = HC_BACKING_OK;
-	char why[HC_MAX_MESSAGE_LEN] = "";
-	int64_t dev = hc->open_backing(hc->ctx, img->dev, name, name_len, &rule,
-				       why, sizeof(why));
+	/* A refusal's reason (missing, outside policy, locked...) is the
+	 * host's note: it completes this message when printed. */
+	uint32_t note = 0;
+	int64_t dev = hc->open_backing(hc->ctx, img->dev, name, name_len, &note);
 	int ret = (int)dev;
-	if (dev < 0) {
-		if (rule == HC_BACKING_LOCKED)
-			core_fail(ctx, ret, "%s", why);
-		else if (rule < sizeof(backing_refusals) / sizeof(backing_refusals[0]) &&
-		    backing_refusals[rule])
-			core_fail(ctx, ret, "cordon refuses '%s': %s", shown,
-				  backing_refusals[rule]);
-		else
-			core_prefix(ctx, ret, "Could not open '%s': ", shown);
-	} else {
+	if (dev < 0)
+		core_fail_note(ctx, ret, note);
+	else
 		ret = image_open_as(ctx, (uint32_t)dev, fmt_name, shown, b);
-	}
 	if (ret < 0) {
 		core_free(ctx, shown);
 		core_free(ctx, b);
@@ -250,4 +229,12 @@ int image_read(struct image *img, uint64_t off, void *buf, uint64_t len)
 		len -= (uint64_t)n;
 	}
 	return 0;
+}
+
+int writer_create_output(struct image_writer *w)
+{
+	const struct hostcalls *hc = w->ctx->env->hc;
+	uint32_t note = 0;
+	int64_t ret = hc->create(hc->ctx, w->dev, w->size, &note);
+	return ret < 0 ? core_fail_note(w->ctx, (int)ret, note) : 0;
 }

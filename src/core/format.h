@@ -102,6 +102,11 @@ int image_open_backing(struct image *img, const char *name, size_t name_len,
 int64_t image_map(struct image *img, uint64_t off, uint64_t len,
 		  struct extent *ext, struct image **owner);
 
+/* For a writer's create(): asks the host to create the output with the
+ * writer's virtual size.  On refusal the host's note is recorded as the
+ * cause (core_fail_note). */
+int writer_create_output(struct image_writer *w);
+
 /* Reads any run of the virtual disk (zeros, raw or format-specific). */
 int image_read(struct image *img, uint64_t off, void *buf, uint64_t len);
 

@@ -24,7 +24,7 @@ struct hostcalls {
 	int64_t (*copy)(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
 			uint64_t dst_off, uint64_t len);
 	int64_t (*size)(void *ctx, uint32_t dev);
-	/* Sets the output's size; the first call creates the output. */
+	/* Sets the output's size (after create). */
 	int64_t (*truncate)(void *ctx, uint32_t dev, uint64_t size);
 	/* Length (<= len, > 0) of the run at off that is all data (*is_data = 1)
 	 * or all hole (0).  At or past end of file: a hole of len. */
@@ -32,19 +32,21 @@ struct hostcalls {
 			  int *is_data);
 	/* Asks the host to attach the backing file `name` (as written in the
 	 * image on device from_dev; relative names are relative to that
-	 * image's directory).  Returns the new input device, or -errno with
-	 * *rule saying why the host refused (enum hc_backing_rule) and, for
-	 * HC_BACKING_LOCKED, the host's explanation in why (NUL-terminated). */
+	 * image's directory).  Returns the new input device, or -errno and a
+	 * host note in *note saying why (see hostcall_abi.h: the reason stays
+	 * with the host, core can only have it printed). */
 	int64_t (*open_backing)(void *ctx, uint32_t from_dev, const char *name,
-				size_t len, uint32_t *rule, char *why,
-				size_t why_len);
+				size_t len, uint32_t *note);
 	/* Takes QEMU's locks of `kind` (enum hc_lock_kind) on an input; 0, or
-	 * -errno with the host's explanation in why (NUL-terminated). */
-	int64_t (*lock)(void *ctx, uint32_t dev, uint32_t kind, char *why,
-			size_t why_len);
-	/* One line of text for the user, without the program-name prefix. */
+	 * -errno and the note explaining the conflict. */
+	int64_t (*lock)(void *ctx, uint32_t dev, uint32_t kind, uint32_t *note);
+	/* Creates the output, declaring its virtual size (the host caps what
+	 * may be written from it); 0, or -errno and a note with the cause. */
+	int64_t (*create)(void *ctx, uint32_t dev, uint64_t size, uint32_t *note);
+	/* One line of text for the user, without the program-name prefix,
+	 * followed by host note `note` (0: none). */
 	void (*message)(void *ctx, uint32_t level, const char *text,
-			size_t len);
+			size_t len, uint32_t note);
 };
 
 #endif

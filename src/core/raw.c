@@ -65,8 +65,11 @@ static int64_t raw_map(struct image *img, uint64_t off, uint64_t len,
 static int raw_create(struct image_writer *w)
 {
 	const struct hostcalls *hc = w->ctx->env->hc;
-	int64_t ret = hc->truncate(hc->ctx, w->dev, w->size);
-	return ret < 0 ? (int)ret : 0;
+	int ret = writer_create_output(w);
+	if (ret < 0)
+		return ret;
+	int64_t r = hc->truncate(hc->ctx, w->dev, w->size);
+	return r < 0 ? (int)r : 0;
 }
 
 static int raw_write(struct image_writer *w, uint64_t off, const void *buf,

@@ -88,7 +88,8 @@ static int64_t cl_extent(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
 	return n;
 }
 
-static void cl_message(void *ctx, uint32_t level, const char *text, size_t len)
+static void cl_message(void *ctx, uint32_t level, const char *text, size_t len,
+		       uint32_t note)
 {
 	struct hc_client *c = ctx;
 	/* The text may live on a stack the host cannot see (process sandbox):
@@ -97,53 +98,45 @@ static void cl_message(void *ctx, uint32_t level, const char *text, size_t len)
 		len = HC_MAX_MESSAGE_LEN;
 	memcpy(c->region + HC_REGION_MSGBUF_OFF, text, len);
 	struct hc_msg req = { .op = HC_OP_MESSAGE, .level = level, .len = len,
-			      .buf = HC_REGION_MSGBUF_OFF };
+			      .buf = HC_REGION_MSGBUF_OFF, .off = note };
 	hc_client_send(c, &req, NULL);
 }
 
-/* The host's explanation of a refusal, from the message buffer. */
-static void take_why(struct hc_client *c, char *why, size_t why_len)
+/* Calls whose refusal carries a host note in ret2. */
+static int64_t send_noted(struct hc_client *c, const struct hc_msg *req,
+			  uint32_t *note)
 {
-	if (why_len == 0)
-		return;
-	const char *src = (const char *)c->region + HC_REGION_MSGBUF_OFF;
-	size_t n = strnlen(src, HC_MAX_MESSAGE_LEN);
-	if (n >= why_len)
-		n = why_len - 1;
-	memcpy(why, src, n);
-	why[n] = '\0';
+	uint64_t n = 0;
+	int64_t ret = hc_client_send(c, req, &n);
+	*note = ret < 0 && n <= HC_MAX_NOTES ? (uint32_t)n : 0;
+	return ret;
 }
 
 static int64_t cl_open_backing(void *ctx, uint32_t from_dev, const char *name,
-			       size_t len, uint32_t *rule, char *why, size_t why_len)
+			       size_t len, uint32_t *note)
 {
 	struct hc_client *c = ctx;
-	if (len > HC_MAX_BACKING_NAME) {
-		*rule = HC_BACKING_BAD_NAME;
+	*note = 0;
+	if (len > HC_MAX_BACKING_NAME)
 		return -CD_ENAMETOOLONG;
-	}
 	/* Sent from the message buffer, like messages: the name may be on a
 	 * stack the host cannot see. */
 	memcpy(c->region + HC_REGION_MSGBUF_OFF, name, len);
 	struct hc_msg req = { .op = HC_OP_OPEN_BACKING, .dev = from_dev, .len = len,
 			      .buf = HC_REGION_MSGBUF_OFF };
-	uint64_t kind = 0;
-	int64_t ret = hc_client_send(c, &req, &kind);
-	*rule = (uint32_t)kind;
-	if (ret < 0 && *rule == HC_BACKING_LOCKED)
-		take_why(c, why, why_len);
-	return ret;
+	return send_noted(c, &req, note);
 }
 
-static int64_t cl_lock(void *ctx, uint32_t dev, uint32_t kind, char *why,
-		       size_t why_len)
+static int64_t cl_lock(void *ctx, uint32_t dev, uint32_t kind, uint32_t *note)
 {
-	struct hc_client *c = ctx;
 	struct hc_msg req = { .op = HC_OP_LOCK, .dev = dev, .off = kind };
-	int64_t ret = hc_client_send(c, &req, NULL);
-	if (ret < 0)
-		take_why(c, why, why_len);
-	return ret;
+	return send_noted(ctx, &req, note);
+}
+
+static int64_t cl_create(void *ctx, uint32_t dev, uint64_t size, uint32_t *note)
+{
+	struct hc_msg req = { .op = HC_OP_CREATE, .dev = dev, .len = size };
+	return send_noted(ctx, &req, note);
 }
 
 void hc_client_init(struct hc_client *c, uint8_t *region, uint64_t region_len,
@@ -168,6 +161,7 @@ void hc_client_table(struct hc_client *c, struct hostcalls *t)
 		.extent = cl_extent,
 		.open_backing = cl_open_backing,
 		.lock = cl_lock,
+		.create = cl_create,
 		.message = cl_message,
 	};
 }

@@ -1,10 +1,23 @@
 /*
  * Which backing files a sandbox may have.  The sandbox names a file (as
- * written in an image header); the host decides, never trusting the name:
- * by default only regular files inside the directory of the image that
- * names them (after resolving "..", and symlinks, of the file actually
- * opened), or inside a --backing-allow directory; at most
- * HC_MAX_BACKING_DEPTH links; never a file already in the chain.
+ * written in an image header: any bytes at all); the host decides, without
+ * ever open()ing an unchecked path:
+ *
+ *   - the name is joined to the naming image's directory as qemu does, and
+ *     the result must lie in that directory itself (not below it), or below
+ *     a --backing-allow directory;
+ *   - no component the name adds may start with '.' (".ssh/id_rsa",
+ *     "../.." past the image's directory), none may be in /proc, /sys, /dev;
+ *   - it is resolved with openat2(O_PATH, RESOLVE_BENEATH |
+ *     RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV) relative to that directory's
+ *     descriptor, so no symlink or mount leads out of it, and nothing is
+ *     opened (no FIFO, device or FUSE open) before its type is known;
+ *   - it must be a regular file, not the output, not already in the chain,
+ *     at most HC_MAX_BACKING_DEPTH links deep; only then is that very inode
+ *     reopened read-only.
+ *
+ * A refusal gives the sandbox one error, -EACCES, whatever the reason; the
+ * reason (qemu-img's words, or the rule) goes into a note for the user.
  */
 #ifndef CORDON_HOST_BACKING_POLICY_H
 #define CORDON_HOST_BACKING_POLICY_H
@@ -14,18 +27,17 @@
 
 #include "devices.h"
 
-/* Adds a directory images may name files in (resolved now); -1 with a
+/* Adds a directory images may name files in, and below it; -1 with a
  * message if it is not a directory. */
 int backing_allow_dir(struct host_devices *d, const char *dir);
 
 /*
- * Attaches `name` (len bytes, from the sandbox: any bytes at all) as a new
- * input device for the image on from_dev.  Returns the device number, or
- * -errno with *rule set (enum hc_backing_rule); for HC_BACKING_LOCKED, qemu's
- * explanation is in why.  The file gets QEMU's read lock like any input.
+ * Attaches `name` (len bytes from the sandbox) as a new input device for the
+ * image on from_dev.  Returns the device number, or -1 with the reason in
+ * note (NUL-terminated, printable: sandbox-chosen bytes escaped).  The file
+ * gets QEMU's read lock like any input.
  */
 int64_t backing_attach(struct host_devices *d, uint32_t from_dev,
-		       const char *name, size_t len, uint32_t *rule,
-		       char *why, size_t why_len);
+		       const char *name, size_t len, char *note, size_t note_len);
 
 #endif

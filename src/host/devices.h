@@ -1,8 +1,10 @@
 /*
- * The files a run may touch, as the host holds them.  Inputs are opened
- * read-only before the sandbox starts; the output is created on the first
- * truncate hostcall (so that errors come in qemu-img's order) as a temporary
- * file beside the target, renamed over it only when the run succeeds.
+ * The files a run may touch, as the host holds them: inputs opened
+ * read-only before the sandbox starts (backing files when the sandbox names
+ * them, under backing_policy.c), the output prepared by output.c, and the
+ * directories names are resolved in.  Every name that comes from an image is
+ * resolved relative to one of these directory descriptors with openat2(),
+ * never by open() on a path.
  */
 #ifndef CORDON_HOST_DEVICES_H
 #define CORDON_HOST_DEVICES_H
@@ -13,6 +15,7 @@
 #include <sys/types.h>
 
 #include "../abi/hostcall_abi.h"
+#include "output.h"
 
 enum dev_role {
 	DEV_ROLE_NONE = 0,
@@ -20,61 +23,64 @@ enum dev_role {
 	DEV_ROLE_OUTPUT, /* write, truncate, size, copy destination */
 };
 
+/* A directory held open (O_PATH) for resolving names beneath it. */
+struct host_dir {
+	int fd;
+	char *real; /* its path as the kernel resolves it (no symlinks, no ..);
+		    * NULL without /proc */
+};
+
 struct host_device {
 	int fd;             /* -1 while closed (the output until created) */
 	enum dev_role role;
 	const char *name;   /* as the user typed it (or as an image named it,
-			     * joined to that image's directory), for messages */
+			     * joined to that image's name), for messages */
 	char *owned_name;   /* name, when this struct owns it (backing files) */
-	char *real_dir;     /* resolved directory of the opened file: where
-			     * the files it names may be (inputs only) */
+	int dir;            /* inputs: index in dirs[] of the directory the
+			     * image is named in, where the names it holds are
+			     * resolved; -1 for the output */
 	dev_t st_dev;       /* identity of the opened file: loops, in == out */
 	ino_t st_ino;
 	uint32_t depth;     /* 0 for the input, n for its n-th backing file */
 };
 
 #define BACKING_ALLOW_MAX 16u
-
-struct host_output {
-	const char *path;   /* the user's of= */
-	char *target;       /* path written: of= with a final symlink followed */
-	char *tmp_path;     /* temporary file we created, NULL if writing in place */
-	bool is_regular;    /* target is (or will be) a regular file */
-	bool existed;       /* target existed before the run */
-	int deny_errno;     /* the target exists but may not be written */
-	mode_t mode;        /* to give the new file the old one's permissions */
-	mode_t create_mode; /* a new file's mode: 0644 less the umask, as qemu */
-	uid_t uid;
-	gid_t gid;
-};
+#define HOST_DIRS_MAX (HC_MAX_DEVICES + BACKING_ALLOW_MAX)
 
 struct host_devices {
 	struct host_device dev[HC_MAX_DEVICES];
 	uint32_t count;
-	char *allow[BACKING_ALLOW_MAX]; /* --backing-allow, resolved */
+	struct host_dir dirs[HOST_DIRS_MAX];
+	uint32_t n_dirs;
+	uint32_t allow[BACKING_ALLOW_MAX]; /* --backing-allow: indexes in dirs[] */
 	uint32_t n_allow;
+	bool backing_none;  /* --backing-allow=none: every backing file refused */
+	int proc_fd;        /* /proc/self/fd (O_PATH), -1 without /proc */
 	bool force_share;   /* -U: QEMU's metadata locks are not taken */
 	struct host_output out;
 };
 
-/* Sets up dev[CORDON_DEV_OUTPUT] (not yet created) and dev[CORDON_DEV_INPUT]
- * (opened now).  On failure prints qemu-img's message and returns -1. */
+/* An empty table: no devices, nothing open. */
+void devices_init(struct host_devices *d);
+/* Sets up dev[CORDON_DEV_OUTPUT] (prepared later, created by the sandbox's
+ * create hostcall) and dev[CORDON_DEV_INPUT] (opened now).  On failure
+ * prints qemu-img's message and returns -1. */
 int devices_open_input(struct host_devices *d, const char *in_path);
-/* Checks the output target (same file as input, writability); does not create. */
-int devices_prepare_output(struct host_devices *d, const char *out_path);
-/* Creates the output on first use; -errno on failure. */
-int devices_create_output(struct host_devices *d);
-/* Success: flush and move the temporary file into place.  -1 on failure
- * (message printed). */
-int devices_commit_output(struct host_devices *d);
-/* Failure: remove what this run created; leave an existing target alone. */
-void devices_abort_output(struct host_devices *d);
+/* Removes whatever output this run created and closes everything. */
 void devices_close(struct host_devices *d);
 
-/* The resolved path of what fd has open (via /proc/self/fd: "..", symlinks
- * and renames since are all accounted for); 0, or -1 with errno set. */
-int devices_real_path(int fd, char real[PATH_MAX]);
-/* Its directory, malloc'd, or NULL with errno set. */
-char *devices_real_dir(int fd);
+/* Holds dir_fd (taken over) as a directory; its index, or -1 (closed). */
+int devices_add_dir(struct host_devices *d, int dir_fd);
+/* Opens path as a directory to resolve names in (O_PATH); its index, or
+ * -1 with errno set. */
+int devices_open_dir(struct host_devices *d, const char *path);
+
+/* Confines this process (host_confine.h) to what the rest of the run needs
+ * of these files; child is the process sandbox's, or 0.  0 or -errno. */
+int devices_confine(const struct host_devices *d, pid_t child);
+
+/* The resolved path of what fd has open, via /proc/self/fd: "..",
+ * symlinks and renames since are all accounted for.  0, or -1 with errno. */
+int devices_real_path(const struct host_devices *d, int fd, char real[PATH_MAX]);
 
 #endif

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "host_io.h"
 #include "image_lock.h"
 #include "report.h"
+#include "text_escape.h"
 
 _Static_assert(CD_EINVAL == EINVAL && CD_ENOSPC == ENOSPC && CD_EFAULT == EFAULT &&
 	       CD_ENOTSUP == ENOTSUP && CD_EFBIG == EFBIG && CD_EACCES == EACCES &&
@@ -33,6 +35,7 @@ static const char *const op_names[HC_OP__COUNT] = {
 	[HC_OP_SIZE] = "size", [HC_OP_TRUNCATE] = "truncate",
 	[HC_OP_EXTENT] = "extent", [HC_OP_MESSAGE] = "message", [HC_OP_EXIT] = "exit",
 	[HC_OP_OPEN_BACKING] = "open_backing", [HC_OP_LOCK] = "lock",
+	[HC_OP_CREATE] = "create",
 };
 
 void hc_server_init(struct hc_server *s, struct host_devices *devs,
@@ -44,6 +47,13 @@ void hc_server_init(struct hc_server *s, struct host_devices *devs,
 	s->region_len = region_len;
 	s->buf_floor = HC_REGION_FREE_OFF;
 	s->exit_status = 1;
+}
+
+void hc_server_fini(struct hc_server *s)
+{
+	for (uint32_t i = 0; i < s->n_notes; i++)
+		free(s->notes[i]);
+	s->n_notes = 0;
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -114,33 +124,49 @@ static int check_range(struct hc_server *s, const struct hc_msg *m, uint64_t off
 	return 0;
 }
 
-static int output_fd(struct hc_server *s, int64_t *err)
+/* The output, once created, for a request reaching up to byte `end`: the
+ * host caps it at what the job can produce (output_cap.c). */
+static int output_fd(struct hc_server *s, const struct hc_msg *m, uint64_t end)
 {
-	struct host_device *out = &s->devs->dev[CORDON_DEV_OUTPUT];
-	if (out->fd < 0) {
-		int ret = devices_create_output(s->devs);
-		if (ret < 0) {
-			*err = ret;
-			return -1;
-		}
+	const struct host_output *out = &s->devs->out;
+	if (!out->created) {
+		violation(s, "%s before the output was created", op_names[m->op]);
+		return -1;
+	}
+	if (end > out->cap) {
+		violation(s, "%s up to byte %llu, past the output's limit of %llu bytes",
+			  op_names[m->op], (unsigned long long)end,
+			  (unsigned long long)out->cap);
+		return -1;
 	}
 	return out->fd;
 }
 
+/* Keeps text as the next note and answers the request with err and it. */
+static enum hc_serve_result reply_note(struct hc_server *s, struct hc_msg *m,
+				       int64_t err, const char *text)
+{
+	if (s->n_notes == HC_MAX_NOTES)
+		return violation(s, "more than %u refused requests", HC_MAX_NOTES);
+	char *copy = strdup(text);
+	if (!copy)
+		return violation(s, "out of memory for a note");
+	s->notes[s->n_notes++] = copy;
+	m->ret = err;
+	m->ret2 = s->n_notes;
+	return HC_SERVE_CONTINUE;
+}
+
+/* One line: the sandbox's text escaped, then the host note it names. */
 static void print_message(struct hc_server *s, const struct hc_msg *m)
 {
-	char text[HC_MAX_MESSAGE_LEN + 1];
-	memcpy(text, s->region + m->buf, m->len);
-	text[m->len] = '\0';
-	/* Guest text must not drive the terminal: no control characters but
-	 * the newline of qemu's two-line messages ("Is another process...?"). */
-	for (uint64_t i = 0; i < m->len; i++)
-		if (((unsigned char)text[i] < 0x20 && text[i] != '\n') || text[i] == 0x7f)
-			text[i] = '?';
+	char text[TEXT_ESCAPE_SIZE(HC_MAX_MESSAGE_LEN)];
+	text_escape(text, sizeof(text), (const char *)s->region + m->buf, m->len);
+	const char *note = m->off ? s->notes[m->off - 1] : "";
 	if (m->level == HC_LEVEL_WARNING)
-		report_warning("%s", text);
+		report_warning("%s%s", text, note);
 	else
-		report_error("%s", text);
+		report_error("%s%s", text, note);
 	if (m->level == HC_LEVEL_ERROR)
 		s->errors_seen++;
 }
@@ -154,11 +180,12 @@ static enum hc_serve_result serve_io(struct hc_server *s, struct hc_msg *m)
 	uint8_t *buf = s->region + m->buf;
 	if (is_read) {
 		m->ret = host_pread_full(s->devs->dev[m->dev].fd, buf, m->len, m->off);
-	} else {
-		int fd = output_fd(s, &m->ret);
-		if (fd >= 0)
-			m->ret = host_pwrite_full(fd, buf, m->len, m->off);
+		return HC_SERVE_CONTINUE;
 	}
+	int fd = output_fd(s, m, m->off + m->len);
+	if (fd < 0)
+		return HC_SERVE_VIOLATION;
+	m->ret = host_pwrite_full(fd, buf, m->len, m->off);
 	return HC_SERVE_CONTINUE;
 }
 
@@ -169,10 +196,10 @@ static enum hc_serve_result serve_copy(struct hc_server *s, struct hc_msg *m)
 	    check_range(s, m, m->off, m->len, HC_MAX_COPY_LEN, false) < 0 ||
 	    check_range(s, m, m->off2, m->len, HC_MAX_COPY_LEN, false) < 0)
 		return HC_SERVE_VIOLATION;
-	int fd = output_fd(s, &m->ret);
-	if (fd >= 0)
-		m->ret = host_copy_range(s->devs->dev[m->dev].fd, m->off, fd,
-					 m->off2, m->len);
+	int fd = output_fd(s, m, m->off2 + m->len);
+	if (fd < 0)
+		return HC_SERVE_VIOLATION;
+	m->ret = host_copy_range(s->devs->dev[m->dev].fd, m->off, fd, m->off2, m->len);
 	return HC_SERVE_CONTINUE;
 }
 
@@ -181,10 +208,9 @@ static enum hc_serve_result serve_size(struct hc_server *s, struct hc_msg *m)
 	if (check_dev(s, m, m->dev, DEV_ROLE_NONE) < 0)
 		return HC_SERVE_VIOLATION;
 	int fd = s->devs->dev[m->dev].fd;
-	if (s->devs->dev[m->dev].role == DEV_ROLE_OUTPUT)
-		fd = output_fd(s, &m->ret);
-	if (fd >= 0)
-		m->ret = host_fd_size(fd);
+	if (s->devs->dev[m->dev].role == DEV_ROLE_OUTPUT && (fd = output_fd(s, m, 0)) < 0)
+		return HC_SERVE_VIOLATION;
+	m->ret = host_fd_size(fd);
 	return HC_SERVE_CONTINUE;
 }
 
@@ -193,9 +219,31 @@ static enum hc_serve_result serve_truncate(struct hc_server *s, struct hc_msg *m
 	if (check_dev(s, m, m->dev, DEV_ROLE_OUTPUT) < 0 ||
 	    check_range(s, m, 0, m->len, OFF_MAX, false) < 0)
 		return HC_SERVE_VIOLATION;
-	int fd = output_fd(s, &m->ret);
-	if (fd >= 0)
-		m->ret = host_set_size(fd, m->len);
+	int fd = output_fd(s, m, m->len);
+	if (fd < 0)
+		return HC_SERVE_VIOLATION;
+	m->ret = host_set_size(fd, m->len);
+	return HC_SERVE_CONTINUE;
+}
+
+/* The sandbox declares the output's virtual size; the job bounds it. */
+static enum hc_serve_result serve_create(struct hc_server *s, struct hc_msg *m)
+{
+	const struct host_output *out = &s->devs->out;
+	if (check_dev(s, m, m->dev, DEV_ROLE_OUTPUT) < 0 ||
+	    check_range(s, m, 0, m->len, OFF_MAX, false) < 0)
+		return HC_SERVE_VIOLATION;
+	if (out->created)
+		return violation(s, "create of an output already created");
+	if (m->len > out->max_virtual)
+		return violation(s, "create of a %llu-byte output, larger than the job's "
+				 "window (%llu bytes)", (unsigned long long)m->len,
+				 (unsigned long long)out->max_virtual);
+	char note[HC_NOTE_TEXT_MAX];
+	int ret = output_create(s->devs, m->len, note, sizeof(note));
+	if (ret < 0)
+		return reply_note(s, m, ret, note);
+	m->ret = 0;
 	return HC_SERVE_CONTINUE;
 }
 
@@ -218,18 +266,14 @@ static enum hc_serve_result serve_message(struct hc_server *s, struct hc_msg *m)
 		return violation(s, "message with unknown level %u", m->level);
 	if (check_range(s, m, 0, m->len, HC_MAX_MESSAGE_LEN, true) < 0)
 		return HC_SERVE_VIOLATION;
+	if (m->off > s->n_notes)
+		return violation(s, "message naming note %llu, which it was not given",
+				 (unsigned long long)m->off);
 	if (++s->messages > HC_MAX_MESSAGES)
 		return violation(s, "more than %u messages", HC_MAX_MESSAGES);
 	print_message(s, m);
 	m->ret = 0;
 	return HC_SERVE_CONTINUE;
-}
-
-/* qemu's explanation of a refusal, into the message buffer (see the ABI). */
-static void reply_text(struct hc_server *s, const char *text)
-{
-	char *dst = (char *)s->region + HC_REGION_MSGBUF_OFF;
-	snprintf(dst, HC_MAX_MESSAGE_LEN, "%s", text);
 }
 
 static enum hc_serve_result serve_open_backing(struct hc_server *s, struct hc_msg *m)
@@ -240,12 +284,11 @@ static enum hc_serve_result serve_open_backing(struct hc_server *s, struct hc_ms
 	char name[HC_MAX_BACKING_NAME + 1];
 	memcpy(name, s->region + m->buf, m->len);
 	name[m->len] = '\0';
-	uint32_t rule = HC_BACKING_OK;
-	char why[IMAGE_LOCK_WHY_MAX] = "";
-	m->ret = backing_attach(s->devs, m->dev, name, m->len, &rule, why, sizeof(why));
-	m->ret2 = rule;
-	if (rule == HC_BACKING_LOCKED)
-		reply_text(s, why);
+	char note[HC_NOTE_TEXT_MAX];
+	int64_t dev = backing_attach(s->devs, m->dev, name, m->len, note, sizeof(note));
+	if (dev < 0)
+		return reply_note(s, m, -EACCES, note);
+	m->ret = dev;
 	return HC_SERVE_CONTINUE;
 }
 
@@ -257,12 +300,10 @@ static enum hc_serve_result serve_lock(struct hc_server *s, struct hc_msg *m)
 		return violation(s, "lock of unknown kind %llu", (unsigned long long)m->off);
 	const struct host_device *dev = &s->devs->dev[m->dev];
 	char why[IMAGE_LOCK_WHY_MAX] = "";
-	m->ret = 0;
 	if (image_lock_metadata(dev->fd, dev->name, s->devs->force_share, why,
-				sizeof(why)) < 0) {
-		m->ret = -EAGAIN;
-		reply_text(s, why);
-	}
+				sizeof(why)) < 0)
+		return reply_note(s, m, -EAGAIN, why);
+	m->ret = 0;
 	return HC_SERVE_CONTINUE;
 }
 
@@ -286,6 +327,7 @@ enum hc_serve_result hc_server_handle(struct hc_server *s)
 	case HC_OP_MESSAGE: r = serve_message(s, &m); break;
 	case HC_OP_OPEN_BACKING: r = serve_open_backing(s, &m); break;
 	case HC_OP_LOCK: r = serve_lock(s, &m); break;
+	case HC_OP_CREATE: r = serve_create(s, &m); break;
 	case HC_OP_EXIT:
 		if (m.off > 255)
 			return violation(s, "exit with status %llu", (unsigned long long)m.off);

@@ -27,6 +27,10 @@ struct hc_server {
 	uint64_t buf_floor;
 	uint32_t messages;     /* sent so far, capped at HC_MAX_MESSAGES */
 	uint32_t errors_seen;  /* HC_LEVEL_ERROR messages printed */
+	/* Host notes (hostcall_abi.h): texts the sandbox may have printed but
+	 * not read; note i + 1 is notes[i]. */
+	char *notes[HC_MAX_NOTES];
+	uint32_t n_notes;
 	int exit_status;
 	char violation[256];
 };
@@ -34,5 +38,10 @@ struct hc_server {
 void hc_server_init(struct hc_server *s, struct host_devices *devs,
 		    uint8_t *region, uint64_t region_len);
 enum hc_serve_result hc_server_handle(struct hc_server *s);
+/* Frees the notes. */
+void hc_server_fini(struct hc_server *s);
+
+/* The longest note text kept: a lock conflict or a refusal naming a path. */
+#define HC_NOTE_TEXT_MAX 16384u
 
 #endif

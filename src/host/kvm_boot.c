@@ -1,8 +1,9 @@
 /*
  * Everything the guest finds in place at its first instruction: the image
- * and job copied in, identity-mapped page tables, a GDT with a TSS for the
+ * and job copied in, identity-mapped page tables that give each page of the
+ * image and of low memory its own rights, a GDT with a TSS for the
  * exception stack, the IDT, and a vCPU already in 64-bit long mode with SSE
- * usable.
+ * usable and, where the vCPU has them, UMIP, SMEP and SMAP on.
  * The layout is kvm_layout.h's; guest memory is a fresh anonymous mapping,
  * so whatever is not written here is zero.
  */
@@ -36,16 +37,26 @@
 #define CR4_PAE (1ull << 5)
 #define CR4_OSFXSR (1ull << 9)      /* SSE enabled (fxsave/fxrstor aware OS) */
 #define CR4_OSXMMEXCPT (1ull << 10) /* SIMD faults raise #XM, not #UD */
+#define CR4_UMIP (1ull << 11)       /* sgdt/sidt/str... fault at CPL 3 */
+#define CR4_SMEP (1ull << 20)       /* CPL 0 cannot run user pages */
+#define CR4_SMAP (1ull << 21)       /* CPL 0 cannot touch user pages */
+/* CPUID leaf 7 bits that say the vCPU has them. */
+#define CPUID7_EBX_SMEP (1u << 7)
+#define CPUID7_EBX_SMAP (1u << 20)
+#define CPUID7_ECX_UMIP (1u << 2)
+
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
 
 /* GDT: null, 64-bit code, data, the 16-byte TSS descriptor, then user
- * code and data (selectors in kvm_layout.h). */
-#define GDT_CODE64 0x00af9a000000ffffull
-#define GDT_DATA 0x00cf92000000ffffull
-#define GDT_UCODE64 0x00affa000000ffffull /* DPL 3 */
-#define GDT_UDATA 0x00cff2000000ffffull   /* DPL 3 */
+ * code and data (selectors in kvm_layout.h).  Each is already marked
+ * accessed: the CPU would otherwise set that bit when loading it, and the
+ * GDT's page is read-only. */
+#define GDT_CODE64 0x00af9b000000ffffull
+#define GDT_DATA 0x00cf93000000ffffull
+#define GDT_UCODE64 0x00affb000000ffffull /* DPL 3 */
+#define GDT_UDATA 0x00cff3000000ffffull   /* DPL 3 */
 #define GDT_BYTES (7 * 8)
 #define TSS_LIMIT 0x67u          /* a 104-byte TSS, no I/O bitmap */
 #define TSS_TYPE_BUSY 0xbu       /* TR is loaded as busy, as LTR would */
@@ -102,6 +113,17 @@ static bool vectors_ok(const struct kvm_image *img)
 	return true;
 }
 
+/* The parts of the image (kvm_layout.h), page aligned and in order. */
+static bool parts_ok(const struct kvm_image *img)
+{
+	uint64_t super = image_u64(img, KVM_IMAGE_HDR_SUPER_END);
+	uint64_t text = image_u64(img, KVM_IMAGE_HDR_TEXT_END);
+	uint64_t rodata = image_u64(img, KVM_IMAGE_HDR_RODATA_END);
+	return super % KVM_PAGE == 0 && text % KVM_PAGE == 0 && rodata % KVM_PAGE == 0 &&
+	       KVM_IMAGE_BASE < super && super <= text && text <= rodata &&
+	       rodata <= img->end;
+}
+
 static const char *image_problem(const struct kvm_image *img, uint64_t mem_len)
 {
 	uint64_t magic;
@@ -115,6 +137,10 @@ static const char *image_problem(const struct kvm_image *img, uint64_t mem_len)
 	/* Leave at least the smallest memory's worth for the heap too. */
 	if (img->end > mem_len || mem_len - img->end < mem_len / 4)
 		return "too large for guest memory";
+	if (img->end > (uint64_t)KVM_PT_COUNT * PAGE_2M)
+		return "too large for the 4 KiB-mapped area";
+	if (!parts_ok(img))
+		return "its parts (supervisor text, text, rodata, data) are out of order";
 	if (!vectors_ok(img))
 		return "its exception entry table lies outside it";
 	return NULL;
@@ -132,23 +158,32 @@ int kvm_image_check(struct kvm_image *img, uint64_t mem_len, char *err,
 	return 0;
 }
 
-/* Only the image's pages may run; everything else is data. */
-static uint64_t exec_bits(const struct kvm_image *img, uint64_t addr,
-			  uint64_t size)
+/* The rights of the 4 KiB page at addr (kvm_layout.h's table), as PTE
+ * bits; 0 for a page left unmapped. */
+static uint64_t page_rights(const struct kvm_image *img, uint64_t addr)
 {
-	bool overlaps = addr < img->end && addr + size > KVM_IMAGE_BASE;
-	return overlaps ? 0 : PTE_NX;
-}
-
-static bool is_unmapped_4k(uint64_t addr)
-{
-	return addr == 0 || addr == KVM_GUARD_IST || addr == KVM_GUARD_STACK;
-}
-
-/* Core runs at CPL 3: it may touch everything but the boot structures. */
-static uint64_t user_bit(uint64_t addr)
-{
-	return addr >= KVM_SUPERVISOR_START && addr < KVM_SUPERVISOR_END ? 0 : PTE_U;
+	const uint64_t user_rw = PTE_P | PTE_U | PTE_W | PTE_NX;
+	const uint64_t super_ro = PTE_P | PTE_NX;
+	if (addr == 0 || addr == KVM_GUARD_IST || addr == KVM_GUARD_STACK ||
+	    (addr >= KVM_IST_TOP && addr < KVM_PT))
+		return 0;
+	if (addr < KVM_JOB_START)
+		return user_rw;                  /* the mailbox */
+	if (addr < KVM_JOB_END)
+		return PTE_P | PTE_U | PTE_NX;   /* the job */
+	if (addr == KVM_IST)
+		return PTE_P | PTE_W | PTE_NX;   /* the exception stack */
+	if (addr < KVM_SUPERVISOR_END)
+		return super_ro;                 /* GDT/TSS/IDT, page tables */
+	if (addr < KVM_IMAGE_BASE)
+		return user_rw;                  /* the main stack */
+	if (addr < image_u64(img, KVM_IMAGE_HDR_SUPER_END))
+		return PTE_P;                    /* supervisor text */
+	if (addr < image_u64(img, KVM_IMAGE_HDR_TEXT_END))
+		return PTE_P | PTE_U;            /* text */
+	if (addr < image_u64(img, KVM_IMAGE_HDR_RODATA_END))
+		return PTE_P | PTE_U | PTE_NX;   /* rodata */
+	return user_rw;                          /* data, bss, heap */
 }
 
 static void write_page_tables(struct kvm_vm *vm, const struct kvm_image *img)
@@ -156,23 +191,24 @@ static void write_page_tables(struct kvm_vm *vm, const struct kvm_image *img)
 	uint64_t *pml4 = (uint64_t *)(vm->mem + KVM_PML4);
 	uint64_t *pdpt = (uint64_t *)(vm->mem + KVM_PDPT);
 	uint64_t *pd = (uint64_t *)(vm->mem + KVM_PD);
-	uint64_t *pt = (uint64_t *)(vm->mem + KVM_PT0);
+	uint64_t *pt = (uint64_t *)(vm->mem + KVM_PT);
 	uint64_t pages_2m = vm->mem_len / PAGE_2M;
+	/* 4 KiB pages up to the end of the image's last 2 MiB page. */
+	uint64_t small = (img->end + PAGE_2M - 1) / PAGE_2M;
 
+	/* Upper levels allow everything; each leaf says what may be done. */
 	pml4[0] = KVM_PDPT | PTE_P | PTE_W | PTE_U;
 	for (uint64_t i = 0; i * ENTRIES < pages_2m; i++)
 		pdpt[i] = (KVM_PD + i * KVM_PAGE) | PTE_P | PTE_W | PTE_U;
-	/* The first 2 MiB goes through a page table so that single pages
-	 * (NULL, the guards) can stay unmapped; the rest is 2 MiB pages. */
-	pd[0] = KVM_PT0 | PTE_P | PTE_W | PTE_U;
-	for (uint64_t i = 1; i < pages_2m; i++)
-		pd[i] = (i * PAGE_2M) | PTE_P | PTE_W | PTE_U | PTE_PS |
-			exec_bits(img, i * PAGE_2M, PAGE_2M);
-	for (uint64_t i = 0; i < ENTRIES; i++) {
-		uint64_t addr = i * KVM_PAGE;
-		if (!is_unmapped_4k(addr))
-			pt[i] = addr | PTE_P | PTE_W | user_bit(addr) |
-				exec_bits(img, addr, KVM_PAGE);
+	for (uint64_t i = 0; i < pages_2m; i++) {
+		if (i < small)
+			pd[i] = (KVM_PT + i * KVM_PAGE) | PTE_P | PTE_W | PTE_U;
+		else /* heap */
+			pd[i] = (i * PAGE_2M) | PTE_P | PTE_W | PTE_U | PTE_PS | PTE_NX;
+	}
+	for (uint64_t i = 0; i < small * ENTRIES; i++) {
+		uint64_t addr = i * KVM_PAGE, rights = page_rights(img, addr);
+		pt[i] = rights ? addr | rights : 0;
 	}
 }
 
@@ -245,24 +281,53 @@ static void set_segments(struct kvm_sregs *s)
 	s->idt.limit = KVM_IDT_VECTORS * sizeof(struct idt_gate) - 1;
 }
 
-int kvm_boot_vcpu(struct kvm_vm *vm)
+void kvm_supported_cpuid(int kvm_fd, struct kvm_cpuid_table *t)
+{
+	t->c.head.nent = KVM_CPUID_MAX_ENTRIES;
+	t->valid = ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, &t->c) == 0;
+}
+
+/*
+ * The vCPU gets the CPUID KVM supports (as kvmtool gives it): KVM accepts
+ * CR4 bits only for features the guest's CPUID has.  Returns the hardening
+ * bits of CR4 it has: UMIP, SMEP, SMAP.
+ */
+static uint64_t set_cpuid(struct kvm_vm *vm, const struct kvm_cpuid_table *t)
+{
+	if (!t->valid || ioctl(vm->vcpu_fd, KVM_SET_CPUID2, &t->c) < 0)
+		return 0;
+	uint64_t bits = 0;
+	for (uint32_t i = 0; i < t->c.head.nent && i < KVM_CPUID_MAX_ENTRIES; i++) {
+		const struct kvm_cpuid_entry2 *e = &t->c.head.entries[i];
+		if (e->function != 7 || e->index != 0)
+			continue;
+		bits |= (e->ebx & CPUID7_EBX_SMEP) ? CR4_SMEP : 0;
+		bits |= (e->ebx & CPUID7_EBX_SMAP) ? CR4_SMAP : 0;
+		bits |= (e->ecx & CPUID7_ECX_UMIP) ? CR4_UMIP : 0;
+	}
+	return bits;
+}
+
+int kvm_boot_vcpu(struct kvm_vm *vm, const struct kvm_cpuid_table *t)
 {
 	struct kvm_sregs s;
+	uint64_t hardening = set_cpuid(vm, t);
 	/* Start from KVM's reset state so fields we do not set stay valid. */
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
 		return -errno;
 	set_segments(&s);
 	s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	s.cr3 = KVM_PML4;
-	s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | hardening;
 	s.efer = EFER_LME | EFER_LMA | EFER_NXE;
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &s) < 0)
 		return -errno;
+	vm->cr4_hardening = hardening;
 
 	struct kvm_regs r = {
 		.rflags = 0x2, /* bit 1 is always set; IF clear */
 		.rip = KVM_IMAGE_BASE,
-		.rsp = KVM_STACK_TOP,
+		.rsp = KVM_IST_TOP,
 		.rdi = vm->mem_len,
 	};
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)

@@ -26,6 +26,12 @@ int sandbox_kind_parse(const char *s, enum sandbox_kind *out)
 	return -1;
 }
 
+void sandbox_prewarm(enum sandbox_kind kind)
+{
+	if (kind != SANDBOX_PROCESS)
+		sandbox_kvm_prewarm();
+}
+
 int sandbox_run(enum sandbox_kind kind, const struct sandbox_limits *lim,
 		const struct cordon_job *job, struct host_devices *devs)
 {

@@ -32,9 +32,15 @@ int sandbox_kind_parse(const char *s, enum sandbox_kind *out);
 int sandbox_run(enum sandbox_kind kind, const struct sandbox_limits *lim,
 		const struct cordon_job *job, struct host_devices *devs);
 
+/* Starts what can be started before the run's files are open (for KVM:
+ * creating the VM, asking for its CPUID) on a thread of its own;
+ * sandbox_run joins it.  Optional: only a matter of speed. */
+void sandbox_prewarm(enum sandbox_kind kind);
+
 /* Each backend; 1 = could not start this kind (auto falls back), else as
  * sandbox_run. */
 int sandbox_kvm_usable(void);
+void sandbox_kvm_prewarm(void);
 int sandbox_kvm_run(const struct sandbox_limits *lim,
 		    const struct cordon_job *job, struct host_devices *devs);
 int sandbox_process_run(const struct sandbox_limits *lim,

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -28,7 +29,6 @@
 #include "hostcall_server.h"
 #include "kvm_vm.h"
 #include "report.h"
-#include "seccomp_host.h"
 
 #define KVM_API_VERSION_WANTED 12
 #define KVM_TSS_ADDR 0xfffbd000ul /* VMX needs 3 pages for real-mode TSS;
@@ -192,19 +192,57 @@ static uint64_t guest_mem_len(const struct sandbox_limits *lim)
 /*
  * The probe's VM is kept for the run that normally follows it: creating
  * and destroying a VM costs milliseconds on some hosts (tearing one down
- * is the slow part), several times the whole run of a small job.
+ * is the slow part), several times the whole run of a small job.  The
+ * probe can run on a thread of its own while the host opens the run's
+ * files (sandbox_kvm_prewarm), together with the CPUID query, which is as
+ * slow where KVM is nested; it is joined before the VM is used.
  */
 static struct kvm_vm probed = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
+static struct kvm_cpuid_table probed_cpuid;
+static int probed_usable = -1;
+static pthread_t prewarm_thread;
+static bool prewarm_started;
+
+static void probe(void)
+{
+	const char *step;
+	probed_usable = 0;
+	if (!cordon_guest_image)
+		return; /* unit tests: no image, no KVM sandbox */
+	if (kvm_open(&probed, &step) < 0) {
+		vm_destroy(&probed);
+		return;
+	}
+	kvm_supported_cpuid(probed.kvm_fd, &probed_cpuid);
+	probed_usable = 1;
+}
+
+static void *prewarm_main(void *unused)
+{
+	(void)unused;
+	probe();
+	return NULL;
+}
+
+void sandbox_kvm_prewarm(void)
+{
+	pthread_attr_t attr;
+	if (prewarm_started || probed_usable >= 0 || pthread_attr_init(&attr) != 0)
+		return;
+	pthread_attr_setstacksize(&attr, 64 << 10);
+	prewarm_started = pthread_create(&prewarm_thread, &attr, prewarm_main, NULL) == 0;
+	pthread_attr_destroy(&attr);
+}
 
 int sandbox_kvm_usable(void)
 {
-	const char *step;
-	if (probed.vm_fd >= 0)
-		return 1;
-	if (!cordon_guest_image || kvm_open(&probed, &step) == 0)
-		return cordon_guest_image != NULL;
-	vm_destroy(&probed);
-	return 0;
+	if (prewarm_started) {
+		pthread_join(prewarm_thread, NULL);
+		prewarm_started = false;
+	}
+	if (probed_usable < 0)
+		probe();
+	return probed_usable == 1;
 }
 
 /* The probed VM if there is one, else a new one. */
@@ -241,7 +279,9 @@ static int vm_create(struct vmm *v, const struct sandbox_limits *lim,
 	if ((err = vm_add_vcpu(&v->vm)) < 0)
 		goto fail;
 	step = "vCPU registers";
-	if ((err = kvm_boot_vcpu(&v->vm)) < 0)
+	if (!probed_cpuid.valid)
+		kvm_supported_cpuid(v->vm.kvm_fd, &probed_cpuid);
+	if ((err = kvm_boot_vcpu(&v->vm, &probed_cpuid)) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -447,7 +487,23 @@ static void test_timing(const char *what, uint64_t since)
 		fprintf(stderr, "cordon-test: kvm %s %llu us\n", what,
 			(unsigned long long)(now_us() - since));
 }
+
+/* CORDON_TEST_CR4=1: the hardening bits CPUID offered and those CR4 holds,
+ * read back from KVM, so a test can see that every one offered is on. */
+static void test_cr4(const struct kvm_vm *vm)
+{
+	struct kvm_sregs s;
+	if (!getenv("CORDON_TEST_CR4") || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		return;
+	const uint64_t umip = 1ull << 11, smep = 1ull << 20, smap = 1ull << 21;
+	fprintf(stderr, "cordon-test: kvm offered umip=%d smep=%d smap=%d; "
+		"cr4 umip=%d smep=%d smap=%d\n",
+		!!(vm->cr4_hardening & umip), !!(vm->cr4_hardening & smep),
+		!!(vm->cr4_hardening & smap), !!(s.cr4 & umip), !!(s.cr4 & smep),
+		!!(s.cr4 & smap));
+}
 #else
+static void test_cr4(const struct kvm_vm *vm) { (void)vm; }
 static int test_hooks(struct kvm_image *img, struct sandbox_limits *lim,
 		      void **owned)
 {
@@ -488,6 +544,7 @@ static int vmm_setup(struct vmm *v, const struct sandbox_limits *lim,
 		report_error("the sandbox could not start: %s", v->reason);
 		return -1;
 	}
+	test_cr4(&v->vm);
 	hc_server_init(&v->server, devs, v->vm.mem, v->vm.mem_len);
 	v->server.buf_floor = img->end; /* the guest's heap; checked by vm_create */
 	int err = watchdog_arm(v);
@@ -497,7 +554,7 @@ static int vmm_setup(struct vmm *v, const struct sandbox_limits *lim,
 		return -1;
 	}
 	/* From here on this process can only serve the guest. */
-	err = seccomp_host_install();
+	err = devices_confine(devs, 0);
 	if (err < 0) {
 		report_error("the sandbox could not start: confining the host: %s",
 			strerror(-err));
@@ -526,6 +583,7 @@ int sandbox_kvm_run(const struct sandbox_limits *lim,
 	test_timing("setup+run", t0);
 	watchdog_disarm(&v);
 	vm_destroy(&v.vm);
+	hc_server_fini(&v.server);
 	free(owned);
 
 	if (!started)

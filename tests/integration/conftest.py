@@ -46,6 +46,41 @@ def kvm_usable():
     return True, ""
 
 
+CORDON_TEST = ROOT / "build" / "cordon-test"
+PAYLOADS = ROOT / "build" / "payloads"
+
+
+def hostile_env(sandbox, payload, misbehaviour, **extra):
+    """The environment for build/cordon-test to run a sandbox that breaks a
+    rule on purpose: a guest payload (tests/guest_payloads) under KVM, a
+    misbehaviour of the process sandbox's helper otherwise."""
+    if not CORDON_TEST.exists():
+        pytest.fail(f"{CORDON_TEST} is not built (make test-build)")
+    env = dict(os.environ, CORDON_SANDBOX=sandbox, **extra)
+    if sandbox == "kvm":
+        env["CORDON_TEST_GUEST"] = str(PAYLOADS / f"{payload}.bin")
+    else:
+        env["CORDON_TEST_MISBEHAVE"] = misbehaviour
+    return env
+
+
+def assert_confined_while_running(proc):
+    """proc's host process installs its seccomp filter (with no_new_privs)
+    while it serves the sandbox; proc is killed afterwards."""
+    import time
+    try:
+        status = ""
+        for _ in range(200):
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            if "Seccomp:\t2" in status:
+                break
+            time.sleep(0.01)
+        assert "Seccomp:\t2" in status and "NoNewPrivs:\t1" in status, status
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.fixture(scope="session")
 def cordon_bin():
     if not CORDON.exists():

@@ -101,7 +101,8 @@ def test_backing_allow_opens_another_directory(tree, cordon_bin, sandbox):
 
 
 def test_subdirectory_and_relative_names_match_qemu_img(tree, cordon_bin, sandbox):
-    """A chain across sub/: bytes identical to qemu-img dd."""
+    """A chain across sub/, allowed with --backing-allow: bytes identical to
+    qemu-img dd."""
     img = tree / "img"
     (img / "sub").mkdir()
     os.rename(img / "base.raw", img / "sub" / "base.raw")
@@ -112,6 +113,9 @@ def test_subdirectory_and_relative_names_match_qemu_img(tree, cordon_bin, sandbo
     q = subprocess.run(["qemu-img", "dd", "if=top.qcow2", "of=q.raw"], cwd=img,
                        capture_output=True)
     rc, err = cordon(cordon_bin, sandbox, img, "if=top.qcow2", "of=c.raw")
+    assert rc == 1 and "in a subdirectory of the image's directory" in err
+    rc, err = cordon(cordon_bin, sandbox, img, f"--backing-allow={img}", "if=top.qcow2",
+                     "of=c.raw")
     assert q.returncode == 0 and rc == 0, err
     assert (img / "c.raw").read_bytes() == (img / "q.raw").read_bytes()
 

@@ -110,11 +110,12 @@ static int64_t md_truncate(void *ctx, uint32_t dev, uint64_t size)
 {
 	struct memdevs *m = ctx;
 	struct memdev *d = get(m, dev, true);
-	if (!d)
+	if (!d || !d->created) {
+		m->violations += d != NULL;
 		return -CD_EINVAL;
+	}
 	if (m->fail_truncate)
 		return m->fail_truncate;
-	d->created = true;
 	if (size < d->size) {
 		d->size = size;
 		return 0;
@@ -148,19 +149,29 @@ static int64_t md_extent(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
 	return (int64_t)(end - off < len ? end - off : len);
 }
 
+/* A note as the host keeps it: its id for the sandbox. */
+static uint32_t note(struct memdevs *m, const char *text)
+{
+	if (m->nnotes == MEMDEV_MAX_NOTES) {
+		m->violations++;
+		return 0;
+	}
+	m->notes[m->nnotes++] = text;
+	return m->nnotes;
+}
+
 /* Names match exactly; a device is attached at most once (a loop). */
 static int64_t md_open_backing(void *ctx, uint32_t from_dev, const char *name,
-			       size_t len, uint32_t *rule, char *why, size_t why_len)
+			       size_t len, uint32_t *noted)
 {
 	struct memdevs *m = ctx;
-	*rule = HC_BACKING_OK;
+	*noted = 0;
 	if (from_dev == CORDON_DEV_OUTPUT || from_dev >= m->count) {
 		m->violations++;
 		return -CD_EINVAL;
 	}
 	if (m->refuse_backing) {
-		*rule = m->refuse_backing;
-		snprintf(why, why_len, "%s", m->lock_why);
+		*noted = note(m, m->refuse_backing);
 		return -CD_EACCES;
 	}
 	for (uint32_t i = 1; i < m->count; i++) {
@@ -168,20 +179,21 @@ static int64_t md_open_backing(void *ctx, uint32_t from_dev, const char *name,
 		if (!d->name || strlen(d->name) != len || memcmp(d->name, name, len) != 0)
 			continue;
 		if (d->attached) {
-			*rule = HC_BACKING_LOOP;
-			return -CD_ELOOP;
+			*noted = note(m, "it is already in the backing chain (a loop)");
+			return -CD_EACCES;
 		}
 		d->attached = true;
 		return i;
 	}
-	*rule = HC_BACKING_NOT_FOUND;
-	return -CD_ENOENT;
+	*noted = note(m, "no such file in memdev");
+	return -CD_EACCES;
 }
 
 /* Every lock succeeds unless lock_why is set (a conflict to report). */
-static int64_t md_lock(void *ctx, uint32_t dev, uint32_t kind, char *why, size_t why_len)
+static int64_t md_lock(void *ctx, uint32_t dev, uint32_t kind, uint32_t *noted)
 {
 	struct memdevs *m = ctx;
+	*noted = 0;
 	if (dev == CORDON_DEV_OUTPUT || dev >= m->count || kind != HC_LOCK_METADATA) {
 		m->violations++;
 		return -CD_EINVAL;
@@ -189,19 +201,43 @@ static int64_t md_lock(void *ctx, uint32_t dev, uint32_t kind, char *why, size_t
 	m->locks++;
 	if (!m->lock_why[0])
 		return 0;
-	snprintf(why, why_len, "%s", m->lock_why);
+	*noted = note(m, m->lock_why);
 	return -CD_EAGAIN;
 }
 
-static void md_message(void *ctx, uint32_t level, const char *text, size_t len)
+/* Creates the output once; the declared size is the writer's business. */
+static int64_t md_create(void *ctx, uint32_t dev, uint64_t size, uint32_t *noted)
 {
 	struct memdevs *m = ctx;
-	if (m->nmsgs >= MEMDEV_MAX_MSGS || len >= CORE_ERR_MAX) {
+	(void)size;
+	*noted = 0;
+	struct memdev *d = get(m, dev, true);
+	if (!d)
+		return -CD_EINVAL;
+	if (d->created) {
+		m->violations++;
+		return -CD_EINVAL;
+	}
+	if (m->fail_create) {
+		if (m->create_note)
+			*noted = note(m, m->create_note);
+		return m->fail_create;
+	}
+	d->created = true;
+	return 0;
+}
+
+static void md_message(void *ctx, uint32_t level, const char *text, size_t len,
+		       uint32_t noted)
+{
+	struct memdevs *m = ctx;
+	if (m->nmsgs >= MEMDEV_MAX_MSGS || len >= CORE_ERR_MAX || noted > m->nnotes) {
 		m->violations++;
 		return;
 	}
-	memcpy(m->msgs[m->nmsgs], text, len);
-	m->msgs[m->nmsgs][len] = '\0';
+	char *msg = m->msgs[m->nmsgs];
+	snprintf(msg, sizeof(m->msgs[0]), "%.*s%s", (int)len, text,
+		 noted ? m->notes[noted - 1] : "");
 	m->msg_level[m->nmsgs++] = level;
 }
 
@@ -260,6 +296,7 @@ void memdevs_init(struct memdevs *m)
 		.size = md_size, .truncate = md_truncate, .extent = md_extent,
 		.open_backing = md_open_backing,
 		.lock = md_lock,
+		.create = md_create,
 		.message = md_message,
 	};
 	m->alloc = (struct core_alloc){ .ctx = m, .alloc = md_alloc, .free = md_free };

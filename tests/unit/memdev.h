@@ -15,29 +15,36 @@
 #define MEMDEV_MAX 8
 #define MEMDEV_MAX_MSGS 16
 #define MEMDEV_HOLE_BLOCK 4096u
+#define MEMDEV_MAX_NOTES 16
 
 struct memdev {
 	const char *name; /* for open_backing; NULL = not attachable */
 	bool attached;    /* handed out by open_backing already */
 	uint8_t *data;
 	uint64_t size;
-	bool created;    /* output: truncate called */
+	bool created;    /* output: create called */
 	bool *hole;      /* per 4 KiB block; NULL = all data */
 };
 
 struct memdevs {
 	struct memdev dev[MEMDEV_MAX];
 	uint32_t count;
-	char msgs[MEMDEV_MAX_MSGS][CORE_ERR_MAX];
+	char msgs[MEMDEV_MAX_MSGS][2 * CORE_ERR_MAX]; /* text + note */
 	uint32_t msg_level[MEMDEV_MAX_MSGS];
 	int nmsgs;
 	int violations;      /* requests the host would have refused */
 	uint64_t copied;     /* bytes moved by the copy hostcall */
 	uint64_t written;    /* bytes moved by the write hostcall */
 	int fail_truncate;   /* -errno to return from truncate, or 0 */
+	int fail_create;     /* -errno to return from create, or 0 ... */
+	const char *create_note; /* ... with this host note, if not NULL */
 	int fail_read;       /* -errno to return from read and copy, or 0 */
-	uint32_t refuse_backing; /* an hc_backing_rule open_backing answers, or 0 */
-	char lock_why[128];  /* non-empty: lock (and a locked refusal) fail with it */
+	const char *refuse_backing; /* not NULL: open_backing refuses, this the note */
+	char lock_why[128];  /* non-empty: lock fails, this the note */
+	/* Host notes handed out (ids 1..nnotes); a message naming one gets
+	 * its text appended, as the host prints it. */
+	const char *notes[MEMDEV_MAX_NOTES];
+	uint32_t nnotes;
 	int locks;           /* lock hostcalls served */
 	uint64_t mem_cap;    /* allocator cap in bytes (0 = none) */
 	uint64_t mem_used;

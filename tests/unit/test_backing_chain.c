@@ -104,44 +104,30 @@ static void reads_through_a_shorter_backing_file(void **state)
 	memdevs_free(&m);
 }
 
-static void missing_backing_file_in_qemu_img_words(void **state)
+/* The cause of a refused backing file is the host's note: core prints its
+ * own context, the host the reason, as one line. */
+static void refusal_is_completed_by_the_host_note(void **state)
 {
 	(void)state;
 	struct memdevs m;
 	memdevs_init(&m);
 	uint8_t *top = toy_file("missing.raw", BLK, 1);
 	uint32_t dev = memdevs_add_input(&m, top, HDR + BLK);
+	m.refuse_backing = "Could not open 'sub/missing.raw': No such file or directory";
 	struct core_ctx ctx;
 	struct image img;
-	assert_int_equal(open_toy(&m, &ctx, &img, dev, "sub/ov.toy"), -CD_ENOENT);
-	assert_string_equal(ctx.err, "Could not open backing file: Could not open "
-				     "'sub/missing.raw': No such file or directory");
+	assert_int_equal(open_toy(&m, &ctx, &img, dev, "sub/ov.toy"), -CD_EACCES);
+	assert_string_equal(ctx.err, "Could not open backing file: ");
+	assert_int_equal(ctx.err_note, 1);
 	assert_int_equal(m.mem_used, 0);
-	free(top);
-	memdevs_free(&m);
-}
 
-static void refusal_names_the_file_and_the_rule(void **state)
-{
-	(void)state;
-	struct memdevs m;
-	memdevs_init(&m);
-	uint8_t *top = toy_file("../../etc/passwd", BLK, 1);
-	uint32_t dev = memdevs_add_input(&m, top, HDR + BLK);
-	m.refuse_backing = HC_BACKING_OUTSIDE;
-	struct core_ctx ctx;
-	struct image img;
-	assert_int_equal(open_toy(&m, &ctx, &img, dev, "img/ov.toy"), -CD_EACCES);
-	assert_string_equal(ctx.err, "Could not open backing file: cordon refuses "
-				     "'img/../../etc/passwd': it is outside the directories "
-				     "images may name (the image's own directory and "
-				     "--backing-allow)");
-	m.refuse_backing = HC_BACKING_LOOP;
-	assert_int_equal(open_toy(&m, &ctx, &img, dev, "ov.toy"), -CD_EACCES);
-	assert_string_equal(ctx.err, "Could not open backing file: cordon refuses "
-				     "'../../etc/passwd': it is already in the backing "
-				     "chain (a loop)");
-	assert_int_equal(m.mem_used, 0);
+	/* What core_run sends: the context, then the host prints the note. */
+	core_prefix(&ctx, -CD_EACCES, "Could not open '%s': ", "sub/ov.toy");
+	m.table.message(m.table.ctx, HC_LEVEL_ERROR, ctx.err, strlen(ctx.err), ctx.err_note);
+	assert_string_equal(m.msgs[0], "Could not open 'sub/ov.toy': Could not open backing "
+				       "file: Could not open 'sub/missing.raw': No such file "
+				       "or directory");
+	assert_int_equal(m.violations, 0);
 	free(top);
 	memdevs_free(&m);
 }
@@ -168,8 +154,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reads_through_a_shorter_backing_file),
-		cmocka_unit_test(missing_backing_file_in_qemu_img_words),
-		cmocka_unit_test(refusal_names_the_file_and_the_rule),
+		cmocka_unit_test(refusal_is_completed_by_the_host_note),
 		cmocka_unit_test(long_error_chains_keep_their_cause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

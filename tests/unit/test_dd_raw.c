@@ -165,7 +165,18 @@ static void errors_in_qemu_img_words(void **state)
 	assert_string_equal(m.msgs[0], "out.raw: error while creating output image: "
 				       "Could not create 'out.raw': Permission denied");
 
+	/* The host's cause for a failed create is a note, printed after
+	 * core's context. */
 	m.fail_truncate = 0;
+	m.dev[0].created = false;
+	m.fail_create = -CD_EACCES;
+	m.create_note = "Could not create 'out.raw': Permission denied";
+	m.nmsgs = 0;
+	assert_int_equal(core_run(&m.env, &job), 1);
+	assert_string_equal(m.msgs[0], "out.raw: error while creating output image: "
+				       "Could not create 'out.raw': Permission denied");
+
+	m.fail_create = 0;
 	m.fail_read = -CD_EIO;
 	m.nmsgs = 0;
 	assert_int_equal(core_run(&m.env, &job), 1);
@@ -173,6 +184,7 @@ static void errors_in_qemu_img_words(void **state)
 				       "for determining its format: Input/output error");
 
 	strcpy(job.in_fmt, "raw"); /* no probe: the copy itself fails */
+	m.dev[0].created = false;
 	m.nmsgs = 0;
 	assert_int_equal(core_run(&m.env, &job), 1);
 	assert_string_equal(m.msgs[0], "error while writing to output image file: "

@@ -9,34 +9,48 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../src/abi/job.h"
 #include "../../src/host/hostcall_server.h"
 
 #define REGION_LEN (64u << 10)
+#define WINDOW (1u << 20) /* the job's largest output */
 
 struct fixture {
 	struct host_devices devs;
 	struct hc_server srv;
 	uint8_t *region;
+	char dir[64];
+	char out_path[96];
 };
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->region = calloc(1, REGION_LEN);
-	for (uint32_t i = 0; i < HC_MAX_DEVICES; i++)
-		f->devs.dev[i].fd = -1;
+	devices_init(&f->devs);
+	f->devs.proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	f->devs.count = 2;
 	f->devs.dev[CORDON_DEV_OUTPUT].role = DEV_ROLE_OUTPUT;
-	f->devs.dev[CORDON_DEV_OUTPUT].fd = memfd_create("out", 0);
 	f->devs.dev[CORDON_DEV_INPUT].role = DEV_ROLE_INPUT;
+	f->devs.dev[CORDON_DEV_INPUT].name = "in";
 	f->devs.dev[CORDON_DEV_INPUT].fd = memfd_create("in", 0);
 	assert_int_equal(write(f->devs.dev[1].fd, "hello, world", 12), 12);
+	/* Backing names are resolved in a scratch directory. */
+	snprintf(f->dir, sizeof(f->dir), "/tmp/cordon-server-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->devs.dev[CORDON_DEV_INPUT].dir = devices_open_dir(&f->devs, f->dir);
+	snprintf(f->out_path, sizeof(f->out_path), "%s/out.raw", f->dir);
+	assert_int_equal(output_prepare(&f->devs, f->out_path, "raw", WINDOW), 0);
 	hc_server_init(&f->srv, &f->devs, f->region, REGION_LEN);
 	*state = f;
 	return 0;
@@ -45,8 +59,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	close(f->devs.dev[0].fd);
-	close(f->devs.dev[1].fd);
+	hc_server_fini(&f->srv);
+	devices_close(&f->devs);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
 	free(f->region);
 	free(f);
 	return 0;
@@ -73,9 +90,17 @@ static void read_is_served_into_the_region(void **state)
 	assert_memory_equal(f->region + HC_REGION_FREE_OFF, "world", 5);
 }
 
+static void create(struct fixture *f, uint64_t size)
+{
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_CREATE, .dev = 0, .len = size }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, 0);
+}
+
 static void write_and_copy_reach_the_output(void **state)
 {
 	struct fixture *f = *state;
+	create(f, 512);
 	memcpy(f->region + HC_REGION_FREE_OFF, "abc", 3);
 	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_WRITE, .dev = 0, .off = 2,
 						  .len = 3, .buf = HC_REGION_FREE_OFF }),
@@ -155,6 +180,138 @@ static void bad_requests_are_violations(void **state)
 					     .buf = buf }, "limit");
 	expect_violation(f, (struct hc_msg){ .op = 0x77 }, "unknown hostcall");
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_EXIT, .off = 256 }, "status");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_MESSAGE, .len = 1, .off = 1,
+					     .buf = HC_REGION_MSGBUF_OFF },
+			 "note 1, which it was not given");
+}
+
+/* Nothing reaches the output before it is created, or past what its
+ * declared size and format allow, or past the job's window. */
+static void the_output_is_created_once_and_capped(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t buf = HC_REGION_FREE_OFF;
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_WRITE, .dev = 0, .len = 1, .buf = buf },
+			 "write before the output was created");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_TRUNCATE, .dev = 0, .len = 1 },
+			 "truncate before the output was created");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_CREATE, .dev = 0, .len = WINDOW + 1 },
+			 "larger than the job's window");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_CREATE, .dev = 1, .len = 1 },
+			 "an input");
+	create(f, 4096);
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_CREATE, .dev = 0, .len = 1 },
+			 "already created");
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_WRITE, .dev = 0, .off = 4095,
+						  .len = 1, .buf = buf }), HC_SERVE_CONTINUE);
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_WRITE, .dev = 0, .off = 4095,
+					     .len = 2, .buf = buf },
+			 "past the output's limit of 4096 bytes");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_TRUNCATE, .dev = 0, .len = INT64_MAX },
+			 "past the output's limit");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_COPY, .dev = 1, .dev2 = 0,
+					     .off2 = 4000, .len = 200 },
+			 "past the output's limit");
+}
+
+/* stderr of the block, as printed. */
+static void capture(char *buf, size_t size, void (*fn)(struct fixture *), struct fixture *f)
+{
+	char tmpl[] = "/tmp/cordon-stderr-XXXXXX";
+	int tmp = mkstemp(tmpl), saved = dup(2);
+	unlink(tmpl);
+	fflush(stderr);
+	dup2(tmp, 2);
+	fn(f);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ssize_t n = pread(tmp, buf, size - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(tmp);
+}
+
+static void hostile_message(struct fixture *f)
+{
+	static const char text[] = "a\nfake line\x1b[2J\xc2\x9b\x9b\x7f";
+	memcpy(f->region + HC_REGION_MSGBUF_OFF, text, sizeof(text) - 1);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_MESSAGE,
+						  .level = HC_LEVEL_WARNING,
+						  .len = sizeof(text) - 1,
+						  .buf = HC_REGION_MSGBUF_OFF }),
+			 HC_SERVE_CONTINUE);
+}
+
+static void messages_are_one_escaped_line(void **state)
+{
+	struct fixture *f = *state;
+	char out[512];
+	capture(out, sizeof(out), hostile_message, f);
+	assert_string_equal(out, "cordon: warning: a\\x0afake line\\x1b[2J\\xc2\\x9b"
+				 "\\x9b\\x7f\n");
+}
+
+static int64_t open_backing(struct fixture *f, const char *name)
+{
+	memcpy(f->region + HC_REGION_MSGBUF_OFF, name, strlen(name));
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_OPEN_BACKING, .dev = 1,
+						  .len = strlen(name),
+						  .buf = HC_REGION_MSGBUF_OFF }),
+			 HC_SERVE_CONTINUE);
+	return mbox(f)->ret;
+}
+
+static void print_note_2(struct fixture *f)
+{
+	memcpy(f->region + HC_REGION_MSGBUF_OFF, "ctx: ", 5);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_MESSAGE, .len = 5, .off = 2,
+						  .buf = HC_REGION_MSGBUF_OFF }),
+			 HC_SERVE_CONTINUE);
+}
+
+/* Whatever the reason, the sandbox learns one thing: refused.  The reason
+ * is a note only the user sees. */
+static void refusals_look_alike_to_the_sandbox(void **state)
+{
+	struct fixture *f = *state;
+	char p[128];
+	snprintf(p, sizeof(p), "%s/sub", f->dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	static const char *const names[] = { "/etc/shadow", "nonexistent", "sub",
+					     "/proc/self/fd/3", ".hidden", "nbd:x" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(open_backing(f, names[i]), -EACCES);
+		assert_int_equal(mbox(f)->ret2, i + 1);
+	}
+	assert_non_null(strstr(f->srv.notes[0], "outside the directories"));
+	assert_non_null(strstr(f->srv.notes[1], "No such file or directory"));
+	char out[512];
+	capture(out, sizeof(out), print_note_2, f);
+	assert_string_equal(out, "cordon: ctx: Could not open 'nonexistent': No such file "
+				 "or directory\n");
+	/* Each refusal costs host work: the run has a budget of them. */
+	for (uint32_t i = f->srv.n_notes; i < HC_MAX_NOTES; i++)
+		assert_int_equal(open_backing(f, "nonexistent"), -EACCES);
+	memcpy(f->region + HC_REGION_MSGBUF_OFF, "x", 1);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_OPEN_BACKING, .dev = 1,
+						  .len = 1, .buf = HC_REGION_MSGBUF_OFF }),
+			 HC_SERVE_VIOLATION);
+	assert_non_null(strstr(f->srv.violation, "more than 64 refused requests"));
+}
+
+/* A create that the host cannot do is a note too, in qemu-img's words. */
+static void failed_create_is_a_note(void **state)
+{
+	struct fixture *f = *state;
+	output_abort(&f->devs.out);
+	output_close(&f->devs.out);
+	assert_int_equal(output_prepare(&f->devs, "/nonexistent-dir/out.raw", "raw", WINDOW), 0);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_CREATE, .dev = 0, .len = 512 }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, -ENOENT);
+	assert_int_equal(mbox(f)->ret2, 1);
+	assert_string_equal(f->srv.notes[0], "Could not create '/nonexistent-dir/out.raw': "
+					     "No such file or directory");
 }
 
 static void message_flood_is_cut_off(void **state)
@@ -183,6 +340,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(extent_reports_holes, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_are_violations, setup, teardown),
 		cmocka_unit_test_setup_teardown(message_flood_is_cut_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_output_is_created_once_and_capped, setup, teardown),
+		cmocka_unit_test_setup_teardown(messages_are_one_escaped_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(refusals_look_alike_to_the_sandbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_create_is_a_note, setup, teardown),
 		cmocka_unit_test_setup_teardown(exit_ends_the_run, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

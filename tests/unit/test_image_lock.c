@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "../../src/host/image_lock.h"
-#include "../../src/host/seccomp_host.h"
+#include "../../src/host/host_confine.h"
 
 static char path[64];
 
@@ -288,7 +288,9 @@ static void test_under_host_seccomp(void **state)
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		int step = seccomp_host_install() != 0 ? 2 :
+		struct confine_plan plan = { .proc_fd = -1, .out_dir_fd = -1,
+					     .out_device_fd = -1 };
+		int step = seccomp_host_install(&plan) != 0 ? 2 :
 			   image_lock_output_create(out, "img", false, why, sizeof(why)) ? 3 :
 			   image_lock_output_open(out, "img", false, why, sizeof(why)) ? 4 :
 			   /* only the lock commands are let through */

@@ -16,6 +16,7 @@
 #include "../../src/core/core.h"
 #include "../../src/core/format.h"
 #include "../../src/core/qcow2/qcow2_writer_priv.h"
+#include "../../src/host/output_cap.h"
 #include "memdev.h"
 #include "test_job.h"
 
@@ -275,12 +276,13 @@ static void write_and_check(const struct disk *d, uint64_t piece, bool zeroed)
 		m.dev[0].data = malloc(8 * MiB);
 		memset(m.dev[0].data, 0xa5, 8 * MiB);
 		m.dev[0].size = 8 * MiB;
-		m.dev[0].created = true;
 	}
 	assert_int_equal(drive(&w, d, piece), 0);
 	assert_int_equal(m.violations, 0);
 	assert_int_equal(m.mem_used, 0);
 	check_image(m.dev[0].data, m.dev[0].size, d);
+	/* The host's cap for this virtual size is never too small. */
+	assert_true(m.dev[0].size <= output_cap("qcow2", d->size));
 	if (zeroed) /* every byte is written at most once */
 		assert_true(m.written <= m.dev[0].size);
 	memdevs_free(&m);
@@ -405,6 +407,8 @@ static void contract_and_memory_errors(void **state)
 	assert_int_equal(m.mem_used, 0);
 	assert_int_equal(w.ops->finish(&w), -CD_EINVAL);
 
+	/* Each create below is a new output as far as the host is concerned. */
+	m.dev[0].created = false;
 	assert_int_equal(w.ops->create(&w), 0);
 	assert_int_equal(w.ops->zero(&w, 0, 4 * CS - 10), 0);
 	assert_int_equal(w.ops->write(&w, 4 * CS - 10, buf, 11), -CD_EINVAL); /* past end */
@@ -420,6 +424,7 @@ static void contract_and_memory_errors(void **state)
 	assert_int_equal(w.ops->create(&w), -CD_EFBIG);
 	assert_int_equal(m.mem_used, 0);
 	w.size = 1ull << 51;
+	m.dev[0].created = false;
 	assert_int_equal(w.ops->create(&w), 0);
 	assert_int_equal(w.ops->finish(&w), 0);
 	assert_int_equal(m.mem_used, 0);
@@ -446,6 +451,30 @@ static void refcount_sizes(void **state)
 	struct qw_refs r;
 	assert_int_equal(qw_solve_refs(1ull << 47, &r), -CD_EFBIG);
 	assert_int_equal(qw_solve_refs(UINT64_MAX - 2, &r), -CD_EFBIG);
+}
+
+/* The host caps a qcow2 output at output_cap(); the largest file the writer
+ * can make for a virtual size -- every cluster allocated, one L2 table per
+ * L1 entry, refcounts for all of it -- must stay under that cap. */
+static void host_cap_covers_the_largest_file(void **state)
+{
+	(void)state;
+	const uint64_t sizes[] = { 0, 1, 512, CS, CS + 1, QW_L2_SPAN, QW_L2_SPAN + 1,
+				   3ull << 30, 300ull << 30, 1ull << 40, 1ull << 48,
+				   1ull << 51 };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t v = sizes[i];
+		uint64_t l1 = (v + QW_L2_SPAN - 1) / QW_L2_SPAN;
+		uint64_t l1c = (l1 + QW_ENTRIES_PER_CLUSTER - 1) / QW_ENTRIES_PER_CLUSTER;
+		uint64_t used = 1 + l1c + (v + CS - 1) / CS + l1;
+		struct qw_refs r;
+		assert_int_equal(qw_solve_refs(used, &r), 0);
+		if (r.total * CS > output_cap("qcow2", v))
+			fail_msg("virtual %llu: file up to %llu, cap %llu", (unsigned long long)v,
+				 (unsigned long long)(r.total * CS),
+				 (unsigned long long)output_cap("qcow2", v));
+	}
+	assert_int_equal(output_cap("raw", 12345), 12345);
 }
 
 /* ---- through dd --------------------------------------------------------- */
@@ -501,6 +530,7 @@ int main(void)
 		cmocka_unit_test(pieces_do_not_change_the_image),
 		cmocka_unit_test(contract_and_memory_errors),
 		cmocka_unit_test(refcount_sizes),
+		cmocka_unit_test(host_cap_covers_the_largest_file),
 		cmocka_unit_test(dd_windows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -330,6 +330,8 @@ static int qw_create(struct image_writer *w)
 	uint64_t initial;
 	if (ret == 0)
 		ret = qw_cluster_off(s->next_host, &initial);
+	if (ret == 0)
+		ret = writer_create_output(w);
 	if (ret == 0) {
 		/* Creates the output now, so errors come in qemu-img's order. */
 		const struct hostcalls *hc = w->ctx->env->hc;

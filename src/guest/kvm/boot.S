@@ -18,11 +18,15 @@ _start:
 	.quad	KVM_IMAGE_MAGIC
 	.quad	_image_end
 	.quad	kvm_exc_stubs
+	.quad	_super_end
+	.quad	_text_end
+	.quad	_rodata_end
 
 /*
  * Everything else is already in place (kvm_layout.h), so the only work at
  * CPL 0 is the drop to CPL 3.  x87/SSE state is the vCPU's reset state: no
- * fninit/ldmxcsr, which an emulated CPL 0 (PVM) cannot run.
+ * fninit/ldmxcsr, which an emulated CPL 0 (PVM) cannot run.  Until then the
+ * stack is the exception stack: CPL 0 touches no user page (SMAP).
  */
 boot:
 	cld
@@ -32,7 +36,7 @@ boot:
 	movl	$kvm_tls, %eax
 	xorl	%edx, %edx
 	wrmsr
-	movq	$KVM_STACK_TOP, %rsp
+	movq	$KVM_IST_TOP, %rsp
 	xorl	%ebp, %ebp
 	movq	%rdi, %rsi		/* guest memory size, from the VMM */
 	movq	$kvm_user_main, %rdi
@@ -48,7 +52,7 @@ halt:
  * Starts fn(arg) at CPL 3 on stack, interrupts off, IOPL 0.  The stack is
  * set as if fn had been called (rsp = 8 mod 16); fn must not return.
  */
-	.text
+	.section .text.super, "ax"
 	.globl	kvm_enter_user
 kvm_enter_user:
 	subq	$8, %rdx
@@ -61,13 +65,14 @@ kvm_enter_user:
 	iretq
 
 /*
- * The doorbell, called from CPL 3 as kvm_doorbell().  An OUT at CPL 3 with
+ * The doorbell, called from CPL 3 as kvm_doorbell(): user text.  An OUT at CPL 3 with
  * IOPL 0 raises #GP; the #GP handler recognises this one instruction by its
  * address, performs the OUT itself at CPL 0 (which exits to the VMM, which
  * serves the mailbox), and resumes after it.  A trap through a fault rather
  * than INT n or SYSCALL because every KVM delivers #GP the same way
  * (PVM, for one, rejects INT n from user mode).
  */
+	.text
 	.globl	kvm_doorbell
 kvm_doorbell:
 	movw	$KVM_DOORBELL_PORT, %dx
@@ -83,7 +88,7 @@ kvm_doorbell_out:
  * handler does not return; it runs on the IST1 stack so that even a
  * smashed or overflowed main stack is reported rather than triple-faulting.
  */
-	.text
+	.section .text.super, "ax"
 	.macro	exc_stub vec, has_err
 	.balign	16
 exc_\vec:

@@ -21,25 +21,37 @@
  * the expensive ones there.
  *
  *   0x000000  page 0: not mapped (NULL dereferences fault)
- *   0x001000  mailbox (struct hc_msg)               } hostcall_abi.h
- *   0x002000  job (struct cordon_job), 3 pages      }
- *   0x005000  GDT, the TSS at +0x100 (VMM-written), the IDT at +0x800
+ *   0x001000  mailbox (struct hc_msg)          user RW  } hostcall_abi.h
+ *   0x002000  job (struct cordon_job), 3 pages user RO  }
+ *   0x005000  GDT, the TSS at +0x100, the IDT at +0x800  (VMM-written)
  *   0x006000  PML4, 0x7000 PDPT, 0x8000..0xbfff four PDs (up to 4 GiB)
- *   0x00c000  PT for the first 2 MiB, so pages here can be left unmapped
- *   0x00d000  guard page: not mapped
- *   0x00e000  exception stack (IST1), top at 0xf000
- *   (0x5000..0xefff are supervisor-only; everything else is user-mapped)
- *   0x00f000  guard page: not mapped (catches main stack overflow)
- *   0x010000  main stack, top at 0x100000 (960 KiB, touched lazily)
- *   0x100000  the guest image (text, rodata, data, bss), header first
- *   _image_end .. end of memory: heap handed to sandbox_entry()
+ *   0x00c000  guard page: not mapped
+ *   0x00d000  exception stack (IST1, also the boot stack), top at 0xe000
+ *   0x00e000  two pages not mapped
+ *   0x010000  eight PTs: the first 16 MiB in 4 KiB pages, so that each
+ *             page of the image gets its own rights
+ *   0x018000  guard page: not mapped (catches main stack overflow)
+ *   0x019000  main stack, top at 0x100000 (924 KiB, touched lazily)
+ *   0x100000  the guest image, in four page-aligned parts:
+ *               supervisor text (header, boot, exception entry)  S  RX
+ *               text                                             U  RX
+ *               rodata                                           U  R
+ *               data, bss                                        U  RW
+ *   _image_end .. end of memory: heap handed to sandbox_entry()  U  RW
+ *
+ * Everything in 0x5000..0x18fff and the supervisor text is supervisor-only,
+ * and all of it but the exception stack is read-only even to CPL 0 (CR0.WP);
+ * only text is executable (NX elsewhere).  CR4.UMIP, SMEP and SMAP are set
+ * where the vCPU has them (kvm_boot.c), so CPL 0 can neither run nor touch
+ * user pages.
  *
  * Entry state (KVM_SET_SREGS / KVM_SET_REGS): CR0 = PE|MP|ET|NE|WP|PG (EM
- * clear), CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = LME|LMA|NXE, CR3 = KVM_PML4,
+ * clear), CR4 = PAE|OSFXSR|OSXMMEXCPT (+ UMIP|SMEP|SMAP where supported),
+ * EFER = LME|LMA|NXE, CR3 = KVM_PML4,
  * CS = 0x08 (64-bit code), data segments 0x10, TR = 0x18 (the TSS above),
  * user code 0x28 and user data 0x30 in the GDT for the drop to CPL 3,
  * IDT = KVM_IDT (32 interrupt gates, DPL 0, IST1), RFLAGS = 0x2
- * (interrupts off), RIP = KVM_IMAGE_BASE, RSP = KVM_STACK_TOP, RDI = guest
+ * (interrupts off), RIP = KVM_IMAGE_BASE, RSP = KVM_IST_TOP, RDI = guest
  * memory size in bytes.  x87/SSE state is the vCPU's reset state (FCW
  * 0x37f, MXCSR 0x1f80).
  */
@@ -48,18 +60,22 @@
 
 #define KVM_PAGE 0x1000
 
+#define KVM_JOB_START 0x2000       /* user read-only: the host writes it */
+#define KVM_JOB_END 0x5000
 #define KVM_GDT 0x5000
 #define KVM_TSS 0x5100
 #define KVM_IDT 0x5800
 #define KVM_SUPERVISOR_START 0x5000 /* [start, end): not user-accessible */
-#define KVM_SUPERVISOR_END 0xf000
+#define KVM_SUPERVISOR_END 0x19000
 #define KVM_PML4 0x6000
 #define KVM_PDPT 0x7000
 #define KVM_PD 0x8000      /* four consecutive pages, one per GiB */
-#define KVM_PT0 0xc000     /* 4 KiB mappings of the first 2 MiB */
-#define KVM_GUARD_IST 0xd000
-#define KVM_IST_TOP 0xf000
-#define KVM_GUARD_STACK 0xf000
+#define KVM_GUARD_IST 0xc000
+#define KVM_IST 0xd000     /* the one writable supervisor page */
+#define KVM_IST_TOP 0xe000
+#define KVM_PT 0x10000     /* KVM_PT_COUNT consecutive PTs */
+#define KVM_PT_COUNT 8
+#define KVM_GUARD_STACK 0x18000
 #define KVM_STACK_TOP 0x100000
 #define KVM_IMAGE_BASE 0x100000
 
@@ -83,12 +99,17 @@
  *   +8  KVM_IMAGE_MAGIC
  *   +16 _image_end: first byte past bss (page aligned) = start of the heap
  *   +24 address of the table of KVM_IDT_VECTORS exception entry points
+ *   +32 _super_end, +40 _text_end, +48 _rodata_end: where each part of the
+ *       image ends (page aligned, in this order, before _image_end)
  */
 #define KVM_IMAGE_MAGIC 0x6d69766e64726f63 /* "cordnvim" */
 #define KVM_IMAGE_HDR_MAGIC 8
 #define KVM_IMAGE_HDR_END 16
 #define KVM_IMAGE_HDR_VECTORS 24
-#define KVM_IMAGE_HDR_LEN 32
+#define KVM_IMAGE_HDR_SUPER_END 32
+#define KVM_IMAGE_HDR_TEXT_END 40
+#define KVM_IMAGE_HDR_RODATA_END 48
+#define KVM_IMAGE_HDR_LEN 56
 
 /* HC_KVM_DOORBELL_PORT, for the assembler (checked equal in kvm_main.c). */
 #define KVM_DOORBELL_PORT 0x0cd0

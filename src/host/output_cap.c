@@ -1,0 +1,70 @@
+/*
+ * Worst-case output sizes per writer (see output_cap.h).  Each bound is
+ * what cordon's own writer can produce, with room to spare, never less:
+ * the writer's unit tests check files against these bounds.
+ */
+#include "output_cap.h"
+
+#include <string.h>
+
+#define SIZE_MAX_OUT ((uint64_t)INT64_MAX)
+
+static uint64_t div_up(uint64_t a, uint64_t b)
+{
+	return a / b + (a % b != 0);
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > SIZE_MAX_OUT - b ? SIZE_MAX_OUT : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	return b && a > SIZE_MAX_OUT / b ? SIZE_MAX_OUT : a * b;
+}
+
+/* raw: the file is the virtual disk. */
+static uint64_t raw_cap(uint64_t v)
+{
+	return v;
+}
+
+/*
+ * qcow2 as cordon writes it (qcow2_writer_priv.h): 64 KiB clusters, 16-bit
+ * refcounts.  Header, L1 table, every data cluster, one L2 table per L1
+ * entry, and refcount blocks covering all of that and themselves.
+ */
+#define QCOW2_CLUSTER 65536ull
+#define QCOW2_L2_SPAN (QCOW2_CLUSTER * (QCOW2_CLUSTER / 8))
+#define QCOW2_REFS_PER_BLOCK (QCOW2_CLUSTER * 8 / 16)
+
+static uint64_t qcow2_cap(uint64_t v)
+{
+	uint64_t data = div_up(v, QCOW2_CLUSTER);
+	uint64_t l1 = div_up(v, QCOW2_L2_SPAN);
+	uint64_t l1_clusters = div_up(l1 * 8, QCOW2_CLUSTER);
+	uint64_t used = sat_add(sat_add(1 + l1_clusters, data), l1);
+	/* Blocks also count themselves and the table: a little more than
+	 * used / QCOW2_REFS_PER_BLOCK always suffices. */
+	uint64_t blocks = used / (QCOW2_REFS_PER_BLOCK - 768) + 2;
+	uint64_t table = blocks / (QCOW2_CLUSTER / 8) + 1;
+	return sat_mul(sat_add(sat_add(used, blocks), table), QCOW2_CLUSTER);
+}
+
+static const struct {
+	const char *fmt;
+	uint64_t (*cap)(uint64_t virtual_size);
+} caps[] = {
+	{ "raw", raw_cap },
+	{ "qcow2", qcow2_cap },
+};
+
+uint64_t output_cap(const char *fmt, uint64_t virtual_size)
+{
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (strcmp(caps[i].fmt, fmt) == 0)
+			return caps[i].cap(virtual_size);
+	/* A format without a writer: core refuses it before creating. */
+	return 0;
+}
