@@ -40,7 +40,7 @@ GUEST_DECOMP_LIBS := /usr/lib/x86_64-linux-gnu/libzstd.a /usr/lib/x86_64-linux-g
 
 HOST_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRC) $(HOST_SRC) $(CLI_SRC))
 
-.PHONY: all setup test unit guest-payloads test-build fuzz fuzz-smoke fuzz-long integration difffuzz difffuzz-smoke demo bench clean
+.PHONY: all setup test unit guest-payloads test-build fuzz fuzz-smoke fuzz-long integration integration-slow difffuzz difffuzz-smoke demo bench clean
 all: $(BUILD)/cordon
 
 setup:
@@ -190,8 +190,15 @@ fuzz-long: fuzz
 		$$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 $(BUILD)/fuzz/corpus/$$(basename $$f); done
 
 # ---- integration: the real binary against the real qemu-img ----------------
+# In parallel (one worker per core); cases over 1 GiB are a target of their
+# own.  CORDON_KVM_ALL=1 runs every matrix case under KVM too (conftest.py).
+JOBS ?= $(shell nproc)
+PYTEST := $(PYTHON) -m pytest -q -n $(JOBS) -p no:cacheprovider
 integration: setup $(BUILD)/cordon test-build
-	$(PYTHON) -m pytest -q tests/integration
+	$(PYTEST) -m "not slow" tests/integration
+
+integration-slow: setup $(BUILD)/cordon test-build
+	$(PYTEST) -m slow tests/integration
 
 # ---- differential fuzzing: cordon dd against qemu-img dd (docs/difffuzz.md) --
 # The smoke run's seed is derived from the commit (printed first), so every
@@ -208,8 +215,9 @@ difffuzz-smoke: setup $(BUILD)/cordon
 difffuzz: setup $(BUILD)/cordon
 	$(DIFFFUZZ) --seed $(SEED) --iterations $(ITER) --keep-failures $(DIFFFUZZ_KEEP)
 
+# Everything is built first, in parallel; then each stage runs.
 test: setup
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all test-build $(UNIT_BINS) $(FUZZ_BINS)
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration

@@ -10,6 +10,7 @@ packages=(
 	zlib1g-dev libzstd-dev       # qcow2 compression (decoders built into the guest)
 	qemu-utils                   # qemu-img: the oracle for integration tests
 	python3 python3-pytest       # integration tests
+	python3-pytest-xdist         # ... run in parallel
 	hyperfine                    # bench/
 )
 

@@ -150,6 +150,7 @@ def test_matches_qemu_img(qemu_img, cordon_bin, sandbox, tmp_path, tmp_path_fact
                       lambda d: write_shape(d / "in.raw", size, extents), args)
 
 
+@pytest.mark.slow
 def test_1g_sparse_data_at_both_ends(qemu_img, cordon_bin, sandbox, tmp_path,
                                      tmp_path_factory):
     extents = [(0, rand(100000, 9)), (GiB - 70000, rand(70000, 10))]
@@ -190,6 +191,7 @@ def test_large_sparse(qemu_img, cordon_bin, sandbox, tmp_path, size, extents):
     assert allocated(out) < 2 * MiB
 
 
+@pytest.mark.slow
 def test_many_refcount_blocks(qemu_img, cordon_bin, sandbox, tmp_path):
     """More than 32768 clusters: the refcount blocks span several clusters
     (one 16-bit refcount block covers 2 GiB of file)."""
