@@ -26,7 +26,7 @@
 
 /* Guest messages are printed on stderr: run with -close_fd_mask=2. */
 static int in_fd = -1, out_fd = -1, proc_fd = -1;
-static char dir[64];
+static char dir[64], out_path[80];
 
 static void put(const char *name, const char *text)
 {
@@ -59,23 +59,31 @@ static void once(void)
 	char p[128];
 	snprintf(p, sizeof(p), "%s/s", dir);
 	CHECK(mkdir(p, 0700) == 0);
+	snprintf(out_path, sizeof(out_path), "%s/out", dir);
 	snprintf(p, sizeof(p), "%s/f", dir);
 	CHECK(mkfifo(p, 0600) == 0);
 }
 
+/* Device 0 the output (on the memfd), device 1 the input, named in dir. */
 static void devices_for_one_input(struct host_devices *devs)
 {
 	devices_init(devs);
+	close(devs->proc_fd);
 	devs->proc_fd = proc_fd;
-	devs->count = 2;
-	devs->dev[CORDON_DEV_OUTPUT] = (struct host_device){
-		.fd = -1, .role = DEV_ROLE_OUTPUT, .name = "out", .dir = -1 };
-	devs->dev[CORDON_DEV_INPUT] = (struct host_device){
-		.fd = in_fd, .role = DEV_ROLE_INPUT, .name = "in",
-		.dir = devices_open_dir(devs, dir) };
+	int out = devices_add(devs), in = devices_add(devs);
+	CHECK(out == 0 && in == 1);
+	devs->dev[out] = (struct host_device){
+		.fd = -1, .access = DEV_CAN_WRITE, .name = "out", .dir = -1, .out = 0 };
+	devs->dev[in] = (struct host_device){
+		.fd = in_fd, .access = DEV_CAN_READ, .name = "in",
+		.dir = devices_open_dir(devs, dir), .out = -1 };
 	/* An output created on the memfd: no file system work per run. */
-	struct host_output *o = &devs->out;
-	o->path = "out";
+	devs->outs = calloc(1, sizeof(*devs->outs));
+	CHECK(devs->outs);
+	devs->outs_cap = 1;
+	struct host_output *o = &devs->outs[devs->n_outs++];
+	output_init(o);
+	o->path = out_path; /* derived outputs are named beside it, in dir */
 	o->fmt = "raw";
 	o->max_virtual = WINDOW;
 	o->kind = OUTPUT_REPLACE;
@@ -93,6 +101,13 @@ static void release(struct host_devices *devs)
 		close(devs->dirs[i].fd);
 		free(devs->dirs[i].real);
 	}
+	for (uint32_t i = 1; i < devs->n_outs; i++) {
+		output_abort(&devs->outs[i]);
+		output_close(&devs->outs[i]);
+	}
+	free(devs->dev);
+	free(devs->dirs);
+	free(devs->outs);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -103,8 +118,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(region, 0x5a, REGION_LEN);
 	struct host_devices devs;
 	devices_for_one_input(&devs);
+	struct progress progress;
+	struct result_store results;
+	progress_init(&progress, NULL, 1.0f);
+	result_store_init(&results);
+	struct hc_sinks sinks = { .results = &results, .progress = &progress };
 	struct hc_server srv;
-	hc_server_init(&srv, &devs, region, REGION_LEN);
+	hc_server_init(&srv, &devs, &sinks, region, REGION_LEN);
 
 	while (size >= sizeof(struct hc_msg)) {
 		struct hc_msg req;
@@ -124,14 +144,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(reply->op == req.op); /* only ret/ret2 are written back */
 		if (req.op == HC_OP_READ || req.op == HC_OP_WRITE)
 			CHECK(reply->ret < 0 || (uint64_t)reply->ret <= req.len);
-		if (req.op == HC_OP_OPEN_BACKING)
+		if (req.op == HC_OP_OPEN_CHILD)
 			CHECK(reply->ret >= 2 || (reply->ret == -EACCES && reply->ret2 >= 1 &&
 						  reply->ret2 <= srv.n_notes));
 		struct stat st;
 		CHECK(fstat(out_fd, &st) == 0);
-		CHECK(!devs.out.created || (uint64_t)st.st_size <= devs.out.cap);
+		CHECK(!devs.outs[0].created || (uint64_t)st.st_size <= devs.outs[0].cap);
+		CHECK(results.len <= HC_MAX_RESULT_BYTES && results.depth <= HC_MAX_RESULT_DEPTH);
 	}
 	hc_server_fini(&srv);
+	result_store_free(&results);
 	release(&devs);
 	free(region);
 	return 0;

@@ -21,20 +21,78 @@ enum hc_op {
 	HC_OP_WRITE = 2,     /* dev, off, len, buf -> ret bytes written */
 	HC_OP_COPY = 3,      /* dev -> dev2, off -> off2, len -> ret bytes copied */
 	HC_OP_SIZE = 4,      /* dev -> ret size in bytes */
-	HC_OP_TRUNCATE = 5,  /* dev, len = new size; first call creates the output */
-	HC_OP_EXTENT = 6,    /* dev, off, len -> ret run length, ret2 = 1 data / 0 hole */
+	HC_OP_TRUNCATE = 5,  /* dev, len = new size (after create) */
+	/* 6 was a one-run EXTENT: HC_OP_EXTENTS answers many runs at once */
 	HC_OP_MESSAGE = 7,   /* level, len, buf = text (not NUL-terminated),
 			      * off = a host note to print after it (0: none) */
 	HC_OP_EXIT = 8,      /* off = exit status; the sandbox stops after this */
-	HC_OP_OPEN_BACKING = 9, /* dev = image naming it, len, buf = name (not
-				 * NUL-terminated) -> ret new input device;
-				 * refused: ret -EACCES, ret2 = note */
+	HC_OP_OPEN_CHILD = 9, /* dev = image naming it, dev2 = enum hc_child_kind,
+			       * len, buf = name (not NUL-terminated) -> ret the
+			       * new device; refused: ret -EACCES, ret2 = note */
 	HC_OP_LOCK = 10,     /* dev, off = enum hc_lock_kind -> ret 0; refused:
 			      * ret -EAGAIN, ret2 = note */
-	HC_OP_CREATE = 11,   /* dev = the output, len = its virtual size ->
+	HC_OP_CREATE = 11,   /* dev = an output, len = its virtual size ->
 			      * ret 0; refused: ret -errno, ret2 = note */
+	HC_OP_DEV_INFO = 12, /* dev, len, buf -> ret the length of the device's
+			      * display name, of which min(len, ret) bytes are
+			      * written into buf (no NUL) */
+	HC_OP_EXTENTS = 13,  /* dev, off, len, buf = struct hc_extent[off2] ->
+			      * ret runs written: data/hole runs in order from
+			      * off, covering at most len bytes */
+	HC_OP_RESULT = 14,   /* len, buf = result records (hc_record) -> ret 0 */
+	HC_OP_PROGRESS = 15, /* off = done, off2 = total -> ret 0 */
+	HC_OP_ADD_OUTPUT = 16, /* dev = one of the job's outputs, dev2 = enum
+				* hc_output_name, off = index (1-based) -> ret
+				* a new output beside it, named by the host
+				* (src/core/output_names.h), to HC_OP_CREATE;
+				* refused: ret -errno, ret2 = note */
 	HC_OP__COUNT
 };
+
+/* What a child file is to the image that names it (HC_OP_OPEN_CHILD). */
+enum hc_child_kind {
+	HC_CHILD_BACKING = 1, /* a backing file: a chain, depth-limited, no loops */
+	HC_CHILD_EXTENT = 2,  /* a VMDK descriptor's extent file: count-limited */
+};
+
+/* How HC_OP_ADD_OUTPUT names an output's extra file (qemu's VMDK rules). */
+enum hc_output_name {
+	HC_NAME_SPLIT_SPARSE = 1, /* prefix-s001.ext: a split image's sparse extent */
+	HC_NAME_SPLIT_FLAT = 2,   /* prefix-f001.ext: a split image's flat extent */
+	HC_NAME_FLAT = 3,         /* prefix-flat.ext: monolithicFlat's extent */
+};
+
+/* One run of HC_OP_EXTENTS. */
+struct hc_extent {
+	uint64_t len;
+	uint64_t is_data; /* 1 data, 0 hole */
+};
+_Static_assert(sizeof(struct hc_extent) == 16, "part of the ABI");
+
+/*
+ * Result records (HC_OP_RESULT): what a command found, for the host to render
+ * (qemu's human text or JSON).  A buffer holds records back to back, each an
+ * 8-byte header, then the key, then the value, then padding to 8 bytes.
+ * Objects and arrays nest by BEGIN/END records; an array's members have no
+ * key.  The host checks every record before it keeps any (render_result.c).
+ */
+enum hc_record_type {
+	HC_REC_BEGIN_OBJECT = 1,
+	HC_REC_END_OBJECT = 2,
+	HC_REC_BEGIN_ARRAY = 3,
+	HC_REC_END_ARRAY = 4,
+	HC_REC_STRING = 5, /* value: UTF-8 text (printable: controls refused) */
+	HC_REC_INT = 6,    /* value: 8 bytes, little-endian two's complement */
+	HC_REC_UINT = 7,   /* value: 8 bytes, little-endian */
+	HC_REC_BOOL = 8,   /* value: 1 byte, 0 or 1 */
+};
+
+struct hc_record {
+	uint16_t type;      /* enum hc_record_type */
+	uint16_t key_len;   /* 0 for array members and END records */
+	uint32_t value_len;
+};
+_Static_assert(sizeof(struct hc_record) == 8, "part of the ABI");
 
 enum hc_level {
 	HC_LEVEL_ERROR = 0,   /* printed as "cordon: <text>" */
@@ -85,9 +143,16 @@ _Static_assert(sizeof(struct hc_msg) == 64, "hc_msg is part of the ABI");
 #define HC_MAX_MESSAGE_LEN 1024u     /* one message's text */
 #define HC_MAX_MESSAGES 64u          /* messages per run: a flood is an attack */
 #define HC_MAX_NOTES 64u             /* refusals per run: each costs host work */
-#define HC_MAX_DEVICES 32u           /* input chain + output */
-#define HC_MAX_BACKING_DEPTH 16u     /* backing links below the input */
-#define HC_MAX_BACKING_NAME 1023u    /* qcow2's own limit on the name */
+#define HC_MAX_BACKING_DEPTH 16u     /* backing links below an input */
+#define HC_MAX_EXTENT_FILES 4096u    /* extent files one image may name or make */
+#define HC_MAX_DEVICES 8192u         /* all devices of a run: descriptors */
+#define HC_MAX_CHILD_NAME 1023u      /* qcow2's own limit on a backing name */
+#define HC_MAX_BACKING_NAME HC_MAX_CHILD_NAME
+#define HC_MAX_NAME_LEN 4096u        /* a display name (HC_OP_DEV_INFO) */
+#define HC_MAX_EXTENT_RUNS 4096u     /* runs in one HC_OP_EXTENTS */
+#define HC_MAX_RESULT_CALL 65536u    /* bytes in one HC_OP_RESULT */
+#define HC_MAX_RESULT_BYTES (1u << 20) /* result bytes per run */
+#define HC_MAX_RESULT_DEPTH 16u      /* nesting of objects and arrays */
 
 /*
  * Layout of the start of the shared region, the same in both sandboxes.  For

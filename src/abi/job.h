@@ -1,8 +1,14 @@
 /*
  * The job: what the host asks the sandbox to do, written by the host into the
  * shared region at HC_REGION_JOB_OFF before the sandbox starts.  The host
- * fills it from the command line alone; it never contains image bytes.
- * Core validates it again (core_run.c): terminators, device numbers, ranges.
+ * fills it from the command line alone; it never contains image bytes, nor
+ * any path: devices are named by index, and a device's display name is asked
+ * for with HC_OP_DEV_INFO when a message needs it.  Core validates the job
+ * again (core_run.c): terminators, device numbers, roles, ranges.
+ *
+ * Devices 0..n_dev-1 are the ones the command line names, in the order the
+ * command defines (dd: if=, then of=); files an image names (backing files,
+ * extents) get the numbers after them, as the host attaches them.
  */
 #ifndef CORDON_ABI_JOB_H
 #define CORDON_ABI_JOB_H
@@ -12,40 +18,61 @@
 #include "hostcall_abi.h"
 
 #define CORDON_JOB_MAGIC 0x626f6a6e64726f63ull /* "cordnjob" */
-#define CORDON_JOB_VERSION 1u
+#define CORDON_JOB_VERSION 2u
 
 #define CORDON_FMT_NAME_MAX 16u
-#define CORDON_PATH_MAX 4096u
+/* Devices a command line may name: convert's inputs and its output. */
+#define CORDON_JOB_DEVS_MAX 64u
 
 enum cordon_command {
 	CORDON_CMD_DD = 1,
 };
 
+/* What a job's device is for (bits of cordon_job_dev.roles). */
+#define CORDON_DEV_READ (1u << 0)   /* an image to open and read */
+#define CORDON_DEV_WRITE (1u << 1)  /* may be written */
+#define CORDON_DEV_CREATE (1u << 2) /* made by this run (HC_OP_CREATE) */
+#define CORDON_DEV_ZEROED (1u << 3) /* reads as zeros until written */
+#define CORDON_DEV_ROLES (CORDON_DEV_READ | CORDON_DEV_WRITE | CORDON_DEV_CREATE | \
+			  CORDON_DEV_ZEROED)
+
+struct cordon_job_dev {
+	uint32_t roles;
+	uint32_t reserved;
+	char fmt[CORDON_FMT_NAME_MAX]; /* inputs: "" = probe; outputs: to write */
+};
+_Static_assert(sizeof(struct cordon_job_dev) == 24, "part of the ABI");
+
+/* Flags for any command (cordon_job.flags). */
+/* Move every byte through the sandbox instead of host-side copies
+ * (CORDON_HOST_COPY=0): for benchmarks and for checking the slow path. */
+#define CORDON_JOB_NO_HOST_COPY (1u << 0)
+
 /* dd flags: which operands were given (qemu distinguishes absent from 0). */
 #define DD_HAVE_COUNT (1u << 0)
 #define DD_HAVE_SKIP (1u << 1)
-/* Move every byte through the sandbox instead of host-side copies
- * (CORDON_HOST_COPY=0): for benchmarks and for checking the slow path. */
-#define DD_NO_HOST_COPY (1u << 2)
 
-/* Device numbers the host assigns. */
-#define CORDON_DEV_OUTPUT 0u
-#define CORDON_DEV_INPUT 1u
+struct cordon_dd_job {
+	uint32_t flags;  /* DD_HAVE_* */
+	uint32_t in;     /* the input's device */
+	uint32_t out;    /* the output's device */
+	uint32_t reserved;
+	uint64_t bs;     /* 1..INT_MAX, checked by the cli */
+	uint64_t count;  /* 0..INT64_MAX */
+	uint64_t skip;   /* 0..INT64_MAX */
+};
 
 struct cordon_job {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t command;
-	uint32_t dd_flags;
-	uint32_t out_zeroed; /* 1: the output starts empty (fresh regular file) */
-	uint64_t bs;         /* 1..INT_MAX, checked by the cli */
-	uint64_t count;      /* 0..INT64_MAX */
-	uint64_t skip;       /* 0..INT64_MAX */
-	char in_fmt[CORDON_FMT_NAME_MAX];  /* "" = probe */
-	char out_fmt[CORDON_FMT_NAME_MAX]; /* "raw" unless -O */
-	/* Names as the user typed them, for messages only. */
-	char in_name[CORDON_PATH_MAX];
-	char out_name[CORDON_PATH_MAX];
+	uint32_t command;   /* enum cordon_command */
+	uint32_t flags;     /* CORDON_JOB_* */
+	uint32_t n_dev;
+	struct cordon_job_dev dev[CORDON_JOB_DEVS_MAX];
+	union {
+		struct cordon_dd_job dd;
+		uint8_t reserved[1024];
+	} cmd;
 };
 _Static_assert(sizeof(struct cordon_job) <= HC_REGION_JOB_MAX,
 	       "the job must fit its pages in the shared region");

@@ -8,7 +8,6 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../abi/job.h"
@@ -18,43 +17,23 @@
 
 #define DD_DEFAULT_BS 512u
 
-enum {
-	OPT_SANDBOX = 0x100, /* past every char, so never a short option */
-	OPT_SANDBOX_MEMORY,
-	OPT_SANDBOX_TIMEOUT,
-	OPT_BACKING_ALLOW,
-};
-
 /* --object and --image-opts are deliberately absent: cordon takes no QOM
  * objects and no option strings, so they are unrecognized options. */
 static const struct option dd_longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
-	{ "force-share", no_argument, NULL, 'U' },
-	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
-	{ "sandbox-memory", required_argument, NULL, OPT_SANDBOX_MEMORY },
-	{ "sandbox-timeout", required_argument, NULL, OPT_SANDBOX_TIMEOUT },
-	{ "backing-allow", required_argument, NULL, OPT_BACKING_ALLOW },
+	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
 /* One option; DD_ARGS_RUN to go on. */
 static enum dd_args_result dd_option(int c, char **argv, struct dd_args *a)
 {
+	int shared = common_opt(&a->common, c, optarg);
+	if (shared != 0)
+		return shared > 0 ? DD_ARGS_RUN : DD_ARGS_ERROR;
 	switch (c) {
 	case 'f': a->in_fmt = optarg; break;
 	case 'O': a->out_fmt = optarg; break;
-	case 'U': a->force_share = true; break;
-	case OPT_SANDBOX: a->sandbox = optarg; break;
-	case OPT_SANDBOX_MEMORY: a->sandbox_memory = optarg; break;
-	case OPT_SANDBOX_TIMEOUT: a->sandbox_timeout = optarg; break;
-	case OPT_BACKING_ALLOW:
-		if (a->n_backing_allow == DD_BACKING_ALLOW_MAX) {
-			report_error("--backing-allow: at most %u directories",
-				     DD_BACKING_ALLOW_MAX);
-			return DD_ARGS_ERROR;
-		}
-		a->backing_allow[a->n_backing_allow++] = optarg;
-		break;
 	case 'h':
 		cmd_dd_usage(stdout);
 		return DD_ARGS_HELP;
@@ -158,41 +137,6 @@ static int dd_operand(const char *arg, struct dd_args *a)
 	return 0;
 }
 
-/*
- * --backing-allow values, else CORDON_BACKING_ALLOW's (directories separated
- * by ':').  "none", alone, refuses every backing file: the setting for
- * untrusted uploads.  A directory called "none" is "./none".
- */
-static int resolve_backing_allow(struct dd_args *a)
-{
-	const char *env = getenv("CORDON_BACKING_ALLOW");
-	if (a->n_backing_allow == 0 && env && *env) {
-		a->backing_env = strdup(env);
-		if (!a->backing_env)
-			return -1;
-		for (char *dir = strtok(a->backing_env, ":"); dir; dir = strtok(NULL, ":")) {
-			if (a->n_backing_allow == DD_BACKING_ALLOW_MAX) {
-				report_error("CORDON_BACKING_ALLOW: at most %u directories",
-					     DD_BACKING_ALLOW_MAX);
-				return -1;
-			}
-			a->backing_allow[a->n_backing_allow++] = dir;
-		}
-	}
-	for (unsigned i = 0; i < a->n_backing_allow; i++) {
-		if (strcmp(a->backing_allow[i], "none") != 0)
-			continue;
-		if (a->n_backing_allow > 1) {
-			report_error("--backing-allow=none cannot be combined with "
-				     "directories");
-			return -1;
-		}
-		a->backing_none = true;
-		a->n_backing_allow = 0;
-	}
-	return 0;
-}
-
 enum dd_args_result dd_args_parse(int argc, char **argv, struct dd_args *a)
 {
 	enum dd_args_result r;
@@ -208,5 +152,5 @@ enum dd_args_result dd_args_parse(int argc, char **argv, struct dd_args *a)
 	for (int i = optind; i < argc; i++)
 		if (dd_operand(argv[i], a) != 0)
 			return DD_ARGS_ERROR;
-	return resolve_backing_allow(a) < 0 ? DD_ARGS_ERROR : DD_ARGS_RUN;
+	return common_opts_finish(&a->common) < 0 ? DD_ARGS_ERROR : DD_ARGS_RUN;
 }

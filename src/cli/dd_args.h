@@ -1,7 +1,7 @@
 /*
  * qemu-img dd's command line: options (getopt_long ":hf:O:U" plus cordon's
- * --sandbox*) and then the dd operands, in qemu-img's order and with its
- * messages.  No files are touched here.
+ * shared ones, common_opts.h) and then the dd operands, in qemu-img's order
+ * and with its messages.  No files are touched here.
  */
 #ifndef CORDON_CLI_DD_ARGS_H
 #define CORDON_CLI_DD_ARGS_H
@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DD_BACKING_ALLOW_MAX 16u
+#include "common_opts.h"
 
 struct dd_args {
 	const char *in;      /* if=, NULL when absent ("" is a name) */
@@ -20,17 +20,7 @@ struct dd_args {
 	uint64_t count;      /* blocks, with DD_HAVE_COUNT */
 	uint64_t skip;       /* blocks, with DD_HAVE_SKIP */
 	uint32_t flags;      /* DD_HAVE_* */
-	bool force_share;    /* -U: accepted; cordon takes no locks anyway */
-	/* cordon's own options, NULL when not given (the environment decides) */
-	const char *sandbox;
-	const char *sandbox_memory;
-	const char *sandbox_timeout;
-	/* --backing-allow DIR, repeatable: more places backing files may be
-	 * (CORDON_BACKING_ALLOW when none is given); none: no backing files */
-	const char *backing_allow[DD_BACKING_ALLOW_MAX];
-	unsigned n_backing_allow;
-	bool backing_none;
-	char *backing_env;   /* the copy of CORDON_BACKING_ALLOW split above */
+	struct common_opts common;
 };
 
 enum dd_args_result {

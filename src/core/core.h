@@ -60,9 +60,10 @@ void *core_alloc(struct core_ctx *ctx, size_t size, size_t align);
 void core_free(struct core_ctx *ctx, void *ptr);
 
 /*
- * Runs a job to completion and returns the exit status cordon should have
- * (0 or 1).  On failure the recorded message has been sent as an error.
- * The job is checked here too: core trusts nothing it did not check.
+ * Runs a job to completion and returns the exit status cordon should have:
+ * the command's (0..3), or 1 after a failure, whose recorded message has been
+ * sent as an error.  The job is checked here too (command.c): core trusts
+ * nothing it did not check.
  */
 int core_run(const struct core_env *env, const struct cordon_job *job);
 

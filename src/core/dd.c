@@ -2,161 +2,119 @@
  * cordon dd.  The order of steps and their messages follow qemu-img dd:
  * open the input, check the output format, create the output, warn about a
  * skip past the end, then copy.  Unlike qemu-img, data moves in large
- * extents whatever bs is: bs only shapes the window.
+ * extents whatever bs is (copy.c): bs only shapes the window.
  */
 #include "dd.h"
 
+#include "copy.h"
 #include "dd_window.h"
 #include "format.h"
+#include "io.h"
 
-/* One map/copy step; large so that hostcalls stay rare. */
-#define DD_STEP_MAX (1ull << 30)
-/* Bounce buffer for runs that must pass through core. */
-#define DD_BUF_LEN (4u << 20)
-
-struct dd_state {
-	struct core_ctx *ctx;
-	const struct cordon_job *job;
-	struct image in;
-	struct image_writer out;
-	uint8_t *buf;
-};
-
-static int dd_through_buffer(struct dd_state *st, uint64_t pos, uint64_t out_off,
-			     uint64_t len)
+int dd_check(const struct cordon_job *job)
 {
-	if (!st->buf) {
-		st->buf = core_alloc(st->ctx, DD_BUF_LEN, 4096);
-		if (!st->buf)
-			return core_fail(st->ctx, -CD_ENOMEM,
-					 "error while reading from input image file: %s",
-					 cd_strerror(CD_ENOMEM));
-	}
-	while (len > 0) {
-		uint64_t chunk = len < DD_BUF_LEN ? len : DD_BUF_LEN;
-		int ret = image_read(&st->in, pos, st->buf, chunk);
-		if (ret < 0)
-			return core_fail(st->ctx, ret,
-					 "error while reading from input image file: %s",
-					 cd_strerror(ret));
-		ret = st->out.ops->write(&st->out, out_off, st->buf, chunk);
-		if (ret < 0)
-			return core_fail(st->ctx, ret,
-					 "error while writing to output image file: %s",
-					 cd_strerror(ret));
-		pos += chunk;
-		out_off += chunk;
-		len -= chunk;
-	}
+	const struct cordon_dd_job *dd = &job->cmd.dd;
+	if (dd->in >= job->n_dev || dd->out >= job->n_dev || dd->in == dd->out ||
+	    !(job->dev[dd->in].roles & CORDON_DEV_READ) ||
+	    (job->dev[dd->out].roles & (CORDON_DEV_CREATE | CORDON_DEV_WRITE)) !=
+		    (CORDON_DEV_CREATE | CORDON_DEV_WRITE))
+		return -CD_EINVAL;
+	if (dd->bs < 1 || dd->bs > DD_MAX_BS || dd->count > DD_MAX_COUNT ||
+	    dd->skip > DD_MAX_COUNT)
+		return -CD_EINVAL;
 	return 0;
 }
 
-static int dd_step(struct dd_state *st, uint64_t pos, uint64_t out_off,
-		   uint64_t len, uint64_t *done)
+/* qemu-img dd's words for each refusal of -O. */
+static int output_refused(struct core_ctx *ctx, enum writer_refusal why, const char *fmt)
 {
-	struct extent ext;
-	struct image *owner;
-	int64_t n = image_map(&st->in, pos, len, &ext, &owner);
-	if (n < 0)
-		return core_fail(st->ctx, (int)n,
-				 "error while reading from input image file: %s",
-				 cd_strerror((int)n));
-	*done = (uint64_t)n;
-
-	int ret;
-	if (ext.kind == EXT_ZERO)
-		ret = st->out.ops->zero(&st->out, out_off, (uint64_t)n);
-	else if (ext.kind == EXT_RAW && st->out.ops->copy &&
-		 !(st->job->dd_flags & DD_NO_HOST_COPY))
-		ret = st->out.ops->copy(&st->out, ext.dev, ext.dev_off, out_off,
-					(uint64_t)n);
-	else
-		return dd_through_buffer(st, pos, out_off, (uint64_t)n);
-	if (ret < 0)
-		return core_fail(st->ctx, ret,
-				 "error while writing to output image file: %s",
-				 cd_strerror(ret));
-	return 0;
+	if (why == WRITER_UNKNOWN)
+		return core_fail(ctx, -CD_EINVAL, "Unknown file format");
+	if (why == WRITER_NO_CREATE)
+		return core_fail(ctx, -CD_EINVAL, "Format driver '%s' does not support "
+				 "image creation", fmt);
+	return core_fail(ctx, -CD_ENOTSUP, "cordon cannot write %s images yet", fmt);
 }
 
-static int dd_create_output(struct dd_state *st, uint64_t size)
+static int create_output(struct core_ctx *ctx, const struct cordon_job *job,
+			 const char *out_name, uint64_t size, struct image_writer *w)
 {
-	const struct cordon_job *job = st->job;
-	const struct format_ops *fmt = format_by_name(job->out_fmt);
-	if (!fmt)
-		return core_fail(st->ctx, -CD_EINVAL, "Unknown file format");
-
-	st->out = (struct image_writer){
-		.ops = fmt->writer,
-		.ctx = st->ctx,
-		.dev = CORDON_DEV_OUTPUT,
-		.size = size,
-		.zeroed = job->out_zeroed != 0,
-	};
-	int ret = st->out.ops->create(&st->out);
-	if (ret == -CD_ENOSPC && !job->out_zeroed)
-		core_fail(st->ctx, ret, "Cannot grow device files");
+	const struct cordon_dd_job *dd = &job->cmd.dd;
+	const char *fmt = job->dev[dd->out].fmt;
+	bool zeroed = (job->dev[dd->out].roles & CORDON_DEV_ZEROED) != 0;
+	/* cordon dd leaves zero runs out where the format can (docs/dd.md). */
+	struct writer_opts opts = { .size = size, .zeroed = zeroed, .min_sparse = 512 };
+	enum writer_refusal why = writer_refusal(fmt);
+	if (why != WRITER_OK)
+		return output_refused(ctx, why, fmt);
+	int ret = writer_open(ctx, fmt, dd->out, &opts, w);
+	if (ret == -CD_ENOSPC && !zeroed)
+		core_fail(ctx, ret, "Cannot grow device files");
 	else if (ret < 0)
-		core_fail(st->ctx, ret, "Could not create '%s': %s", job->out_name,
-			  cd_strerror(ret));
+		core_fail(ctx, ret, "Could not create '%s': %s", out_name, cd_strerror(ret));
 	if (ret < 0)
-		return core_prefix(st->ctx, ret, "%s: error while creating output image: ",
-				   job->out_name);
+		return core_prefix(ctx, ret, "%s: error while creating output image: ",
+				   out_name);
 	return 0;
 }
 
-static int dd_copy(struct dd_state *st, const struct dd_window *w)
+static int copy_window(struct core_ctx *ctx, const struct cordon_job *job,
+		       struct image *in, struct image_writer *out, const struct dd_window *win)
 {
-	uint64_t pos = w->start, out_off = 0;
-	while (pos < w->end) {
-		uint64_t len = w->end - pos, done = 0;
-		if (len > DD_STEP_MAX)
-			len = DD_STEP_MAX;
-		int ret = dd_step(st, pos, out_off, len, &done);
-		if (ret < 0)
-			return ret;
-		pos += done;
-		out_off += done;
-	}
+	struct copy_opts o = {
+		.host_copy = !(job->flags & CORDON_JOB_NO_HOST_COPY),
+		.zero_unit = out->zero_unit,
+	};
+	enum copy_side failed = 0;
+	int ret = copy_range(ctx, in, win->start, win->end - win->start, out, 0, &o, &failed);
+	if (ret < 0)
+		return core_fail(ctx, ret, "error while %s image file: %s",
+				 failed == COPY_READ ? "reading from input" : "writing to output",
+				 cd_strerror(ret));
+	ret = out->ops->finish(out);
+	if (ret < 0)
+		return core_fail(ctx, ret, "error while writing to output image file: %s",
+				 cd_strerror(ret));
 	return 0;
 }
 
 int dd_run(struct core_ctx *ctx, const struct cordon_job *job)
 {
-	struct dd_state st = { .ctx = ctx, .job = job };
+	const struct cordon_dd_job *dd = &job->cmd.dd;
 	struct dd_params params = {
-		.bs = job->bs,
-		.count = job->count,
-		.skip = job->skip,
-		.have_count = (job->dd_flags & DD_HAVE_COUNT) != 0,
-		.have_skip = (job->dd_flags & DD_HAVE_SKIP) != 0,
+		.bs = dd->bs,
+		.count = dd->count,
+		.skip = dd->skip,
+		.have_count = (dd->flags & DD_HAVE_COUNT) != 0,
+		.have_skip = (dd->flags & DD_HAVE_SKIP) != 0,
 	};
+	char *in_name = io_dev_name(ctx, dd->in), *out_name = io_dev_name(ctx, dd->out);
+	struct image in;
+	struct image_writer out;
 	struct dd_window w;
-
-	int ret = image_open(ctx, CORDON_DEV_INPUT, job->in_fmt, job->in_name,
-			     &st.in);
+	int ret = in_name && out_name ? 0 : core_fail(ctx, -CD_ENOMEM, "%s",
+						      cd_strerror(CD_ENOMEM));
+	if (ret == 0)
+		ret = image_open(ctx, dd->in, job->dev[dd->in].fmt, in_name, &in);
 	if (ret < 0)
-		return ret;
-	ret = dd_window_compute(st.in.size, &params, &w);
+		goto out_names;
+	ret = dd_window_compute(in.size, &params, &w);
 	if (ret < 0) {
-		core_fail(ctx, ret, "Failed to get size for '%s'", job->in_name);
+		core_fail(ctx, ret, "Failed to get size for '%s'", in_name);
 		goto out_in;
 	}
-	ret = dd_create_output(&st, w.out_size);
+	ret = create_output(ctx, job, out_name, w.out_size, &out);
 	if (ret < 0)
 		goto out_in;
 	if (w.skip_past_end)
-		core_say(ctx, HC_LEVEL_ERROR, "%s: cannot skip to specified offset",
-			 job->in_name);
-	ret = dd_copy(&st, &w);
-	if (ret == 0) {
-		ret = st.out.ops->finish(&st.out);
-		if (ret < 0)
-			core_fail(ctx, ret, "error while writing to output image file: %s",
-				  cd_strerror(ret));
-	}
-	core_free(ctx, st.buf);
+		core_say(ctx, HC_LEVEL_ERROR, "%s: cannot skip to specified offset", in_name);
+	ret = copy_window(ctx, job, &in, &out, &w);
+	if (ret < 0)
+		out.ops->abort(&out);
 out_in:
-	image_close(&st.in);
+	image_close(&in);
+out_names:
+	core_free(ctx, in_name);
+	core_free(ctx, out_name);
 	return ret;
 }

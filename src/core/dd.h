@@ -4,7 +4,9 @@
 
 #include "core.h"
 
-/* Runs a validated CORDON_CMD_DD job; 0 or -errno with the message recorded. */
+/* The dd part of a job is what dd can run: 0 or -CD_EINVAL. */
+int dd_check(const struct cordon_job *job);
+/* Runs a checked dd job: exit status 0, or -errno with the message recorded. */
 int dd_run(struct core_ctx *ctx, const struct cordon_job *job);
 
 #endif

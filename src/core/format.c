@@ -1,69 +1,78 @@
-/* The format table and probing: one place that later formats extend. */
+/*
+ * Opening images (by name or by qemu's probe), their children, reading
+ * through a backing chain, and opening writers.  The names and probes are
+ * format_table.c's.
+ */
 #include "format.h"
 
+#include "io.h"
 #include "overflow.h"
 #include "path_combine.h"
 
-/* Probe order; raw is the fallback and is never probed. */
-static const struct format_ops *const formats[] = {
-	&format_qcow2,
-	&format_raw,
-};
-
+/* qemu's BLOCK_PROBE_BUF_SIZE: bytes a probe sees, zero-padded. */
 #define PROBE_HEAD_LEN 512u
 
-const struct format_ops *format_by_name(const char *name)
+static const char *driver_kind(enum qemu_driver_kind kind)
 {
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (strcmp(formats[i]->name, name) == 0)
-			return formats[i];
-	return NULL;
+	return kind == QEMU_PROTOCOL ? "protocol" : "filter";
 }
 
-static int probe(struct core_ctx *ctx, uint32_t dev, const struct format_ops **out)
+/* What qemu would use for fmt_name, and whether cordon can; NULL with the
+ * reason recorded. */
+static const struct format_ops *reader_for(struct core_ctx *ctx, const char *fmt_name)
+{
+	const struct format_info *info = format_info(fmt_name);
+	if (!info)
+		return core_fail(ctx, -CD_EINVAL, "Unknown driver '%s'", fmt_name), NULL;
+	if (info->kind != QEMU_FORMAT)
+		return core_fail(ctx, -CD_ENOTSUP, "cordon reads image files only: '%s' is "
+				 "a %s driver", fmt_name, driver_kind(info->kind)), NULL;
+	if (!info->ops)
+		return core_fail(ctx, -CD_ENOTSUP, "cordon cannot read %s images yet",
+				 fmt_name), NULL;
+	return info->ops;
+}
+
+/* qemu's find_image_format(): an empty file (or a character device, which
+ * has no size) is raw without a look; otherwise every probe sees the first
+ * 512 bytes, zero-padded, and the name as given. */
+static const struct format_ops *probe(struct core_ctx *ctx, uint32_t dev,
+				      const char *display_name)
 {
 	const struct hostcalls *hc = ctx->env->hc;
+	int64_t size = hc->size(hc->ctx, dev);
+	if (size < 0)
+		return core_fail(ctx, (int)size, "Could not read image for determining its "
+				 "format: %s", cd_strerror((int)size)), NULL;
+	if (size == 0)
+		return &format_raw;
 	uint8_t *head = core_alloc(ctx, PROBE_HEAD_LEN, 16);
 	if (!head)
-		return core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
-	int64_t n = hc->read(hc->ctx, dev, 0, head, PROBE_HEAD_LEN);
-	int best = 0;
-	*out = &format_raw;
-	for (size_t i = 0; n >= 0 && i < sizeof(formats) / sizeof(formats[0]); i++) {
-		if (!formats[i]->probe)
-			continue;
-		int score = formats[i]->probe(head, (size_t)n);
-		if (score > best) {
-			best = score;
-			*out = formats[i];
-		}
-	}
+		return core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM)), NULL;
+	int ret = io_read(ctx, dev, 0, head, PROBE_HEAD_LEN);
+	const struct format_info *info =
+		ret < 0 ? NULL : format_probe(head, PROBE_HEAD_LEN, display_name);
 	core_free(ctx, head);
-	if (n < 0)
-		return core_fail(ctx, (int)n, "Could not read image for determining "
-				 "its format: %s", cd_strerror((int)n));
-	return 0;
+	if (ret < 0)
+		return core_fail(ctx, ret, "Could not read image for determining its "
+				 "format: %s", cd_strerror(ret)), NULL;
+	if (!info->ops)
+		return core_fail(ctx, -CD_ENOTSUP, "cordon cannot read %s images yet",
+				 info->name), NULL;
+	return info->ops;
 }
 
 /* Opens without naming the image in messages (backing files are not). */
-static int image_open_as(struct core_ctx *ctx, uint32_t dev, const char *fmt_name,
-			 const char *display_name, struct image *img)
+static int image_open_as(struct core_ctx *ctx, uint32_t dev, uint32_t depth,
+			 const char *fmt_name, const char *display_name, struct image *img)
 {
-	const struct format_ops *ops;
-	int ret;
-
-	*img = (struct image){ .ctx = ctx, .dev = dev, .name = display_name };
-	if (fmt_name[0] != '\0') {
-		ops = format_by_name(fmt_name);
-		if (!ops)
-			return core_fail(ctx, -CD_EINVAL, "Unknown driver '%s'", fmt_name);
-	} else {
-		ret = probe(ctx, dev, &ops);
-		if (ret < 0)
-			return ret;
-	}
+	*img = (struct image){ .ctx = ctx, .dev = dev, .depth = depth, .name = display_name };
+	const struct format_ops *ops = fmt_name[0] ? reader_for(ctx, fmt_name)
+						   : probe(ctx, dev, display_name);
+	if (!ops)
+		return -CD_EINVAL;
 	img->ops = ops;
-	ret = ops->open(img);
+	int ret = ops->open(img);
 	if (ret < 0) {
 		/* open() cleans up its own state; a backing chain it already
 		 * attached is closed here. */
@@ -73,7 +82,7 @@ static int image_open_as(struct core_ctx *ctx, uint32_t dev, const char *fmt_nam
 	}
 	/* A format with metadata must not change under us: QEMU's metadata
 	 * locks, which a running QEMU's write lock refuses (unless -U). */
-	if (ops != &format_raw) {
+	if (ops->flags & FORMAT_HAS_METADATA) {
 		uint32_t note = 0;
 		int64_t locked = ctx->env->hc->lock(ctx->env->hc->ctx, dev,
 						    HC_LOCK_METADATA, &note);
@@ -88,13 +97,13 @@ static int image_open_as(struct core_ctx *ctx, uint32_t dev, const char *fmt_nam
 int image_open(struct core_ctx *ctx, uint32_t dev, const char *fmt_name,
 	       const char *display_name, struct image *img)
 {
-	int ret = image_open_as(ctx, dev, fmt_name, display_name, img);
+	int ret = image_open_as(ctx, dev, 0, fmt_name, display_name, img);
 	if (ret < 0)
 		return core_prefix(ctx, ret, "Could not open '%s': ", display_name);
 	return 0;
 }
 
-/* The name as qemu shows it: joined to the naming image's directory. */
+/* The name as qemu shows it: joined to the naming image's name. */
 static char *join_name(struct core_ctx *ctx, const char *base, const char *name,
 		       size_t len)
 {
@@ -108,32 +117,32 @@ static char *join_name(struct core_ctx *ctx, const char *base, const char *name,
 	return p;
 }
 
+int64_t image_attach_child(struct image *img, uint32_t kind, const char *name,
+			   size_t name_len)
+{
+	struct core_ctx *ctx = img->ctx;
+	const struct hostcalls *hc = ctx->env->hc;
+	if (name_len > HC_MAX_CHILD_NAME || strnlen(name, name_len) != name_len)
+		return core_fail(ctx, -CD_EINVAL, "the name is not a plain file name");
+	/* A refusal's reason (missing, outside policy, locked...) is the
+	 * host's note: it completes the caller's message when printed. */
+	uint32_t note = 0;
+	int64_t dev = hc->open_child(hc->ctx, img->dev, kind, name, name_len, &note);
+	return dev < 0 ? core_fail_note(ctx, (int)dev, note) : dev;
+}
+
 int image_open_backing(struct image *img, const char *name, size_t name_len,
 		       const char *fmt_name)
 {
 	struct core_ctx *ctx = img->ctx;
-	const struct hostcalls *hc = ctx->env->hc;
-	if (name_len > HC_MAX_BACKING_NAME || strnlen(name, name_len) != name_len)
-		return core_fail(ctx, -CD_EINVAL, "Could not open backing file: "
-				 "the name is not a plain file name");
 	char *shown = join_name(ctx, img->name, name, name_len);
 	struct image *b = core_alloc(ctx, sizeof(*b), 8);
-	if (!shown || !b) {
-		core_free(ctx, shown);
-		core_free(ctx, b);
-		return core_fail(ctx, -CD_ENOMEM, "Could not open backing file: %s",
-				 cd_strerror(CD_ENOMEM));
-	}
-
-	/* A refusal's reason (missing, outside policy, locked...) is the
-	 * host's note: it completes this message when printed. */
-	uint32_t note = 0;
-	int64_t dev = hc->open_backing(hc->ctx, img->dev, name, name_len, &note);
-	int ret = (int)dev;
+	int ret = !shown || !b ? core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM)) : 0;
+	int64_t dev = ret < 0 ? ret : image_attach_child(img, HC_CHILD_BACKING, name, name_len);
 	if (dev < 0)
-		core_fail_note(ctx, ret, note);
+		ret = (int)dev;
 	else
-		ret = image_open_as(ctx, (uint32_t)dev, fmt_name, shown, b);
+		ret = image_open_as(ctx, (uint32_t)dev, img->depth + 1, fmt_name, shown, b);
 	if (ret < 0) {
 		core_free(ctx, shown);
 		core_free(ctx, b);
@@ -181,26 +190,18 @@ int64_t image_map(struct image *img, uint64_t off, uint64_t len,
 	}
 }
 
-static int read_raw_run(struct image *img, const struct extent *ext,
-			uint8_t *buf, uint64_t len)
+int image_read_run(struct image *owner, const struct extent *ext, uint64_t off,
+		   void *buf, uint64_t len)
 {
-	const struct hostcalls *hc = img->ctx->env->hc;
-	uint64_t done = 0;
-	while (done < len) {
-		uint64_t want = len - done;
-		if (want > HC_MAX_IO_LEN)
-			want = HC_MAX_IO_LEN;
-		int64_t n = hc->read(hc->ctx, ext->dev, ext->dev_off + done,
-				     buf + done, want);
-		if (n < 0)
-			return (int)n;
-		if (n == 0) { /* end of file inside a run: the rest is zeros */
-			memset(buf + done, 0, len - done);
-			return 0;
-		}
-		done += (uint64_t)n;
+	switch (ext->kind) {
+	case EXT_ZERO:
+		memset(buf, 0, (size_t)len);
+		return 0;
+	case EXT_RAW: /* end of file inside a run: the rest is zeros */
+		return io_read(owner->ctx, ext->dev, ext->dev_off, buf, len);
+	default:
+		return owner->ops->read(owner, off, buf, len);
 	}
-	return 0;
 }
 
 int image_read(struct image *img, uint64_t off, void *buf, uint64_t len)
@@ -215,13 +216,7 @@ int image_read(struct image *img, uint64_t off, void *buf, uint64_t len)
 		int64_t n = image_map(img, off, len, &ext, &owner);
 		if (n < 0)
 			return (int)n;
-		int ret = 0;
-		if (ext.kind == EXT_ZERO)
-			memset(p, 0, (size_t)n);
-		else if (ext.kind == EXT_RAW)
-			ret = read_raw_run(owner, &ext, p, (uint64_t)n);
-		else
-			ret = owner->ops->read(owner, off, p, (uint64_t)n);
+		int ret = image_read_run(owner, &ext, off, p, (uint64_t)n);
 		if (ret < 0)
 			return ret;
 		p += n;
@@ -231,10 +226,70 @@ int image_read(struct image *img, uint64_t off, void *buf, uint64_t len)
 	return 0;
 }
 
+enum writer_refusal writer_refusal(const char *fmt)
+{
+	const struct format_info *info = format_info(fmt);
+	if (!info || info->kind == QEMU_PROTOCOL)
+		return WRITER_UNKNOWN;
+	if (info->kind == QEMU_FILTER || !info->qemu_creates)
+		return WRITER_NO_CREATE;
+	return info->ops && info->ops->writer ? WRITER_OK : WRITER_NOT_YET;
+}
+
+int writer_open(struct core_ctx *ctx, const char *fmt, uint32_t dev,
+		const struct writer_opts *opts, struct image_writer *w)
+{
+	if (writer_refusal(fmt) != WRITER_OK)
+		return core_fail(ctx, -CD_ENOTSUP, "cordon cannot write %s images", fmt);
+	const struct format_info *info = format_info(fmt);
+	*w = (struct image_writer){
+		.ops = info->ops->writer,
+		.ctx = ctx,
+		.dev = dev,
+		.size = opts->size,
+		.zeroed = opts->zeroed,
+		.sparse = opts->min_sparse > 0,
+	};
+	return w->ops->create(w, opts);
+}
+
+int64_t writer_add_output(struct image_writer *w, uint32_t rule, uint32_t index,
+			  uint64_t size)
+{
+	const struct hostcalls *hc = w->ctx->env->hc;
+	uint32_t note = 0;
+	int64_t dev = hc->add_output(hc->ctx, w->dev, rule, index, &note);
+	if (dev < 0)
+		return core_fail_note(w->ctx, (int)dev, note);
+	int64_t ret = hc->create(hc->ctx, (uint32_t)dev, size, &note);
+	return ret < 0 ? core_fail_note(w->ctx, (int)ret, note) : dev;
+}
+
 int writer_create_output(struct image_writer *w)
 {
 	const struct hostcalls *hc = w->ctx->env->hc;
 	uint32_t note = 0;
 	int64_t ret = hc->create(hc->ctx, w->dev, w->size, &note);
 	return ret < 0 ? core_fail_note(w->ctx, (int)ret, note) : 0;
+}
+
+int writer_check_opts(struct image_writer *w, const char *fmt, const struct writer_opts *o,
+		      uint32_t supported)
+{
+	struct core_ctx *ctx = w->ctx;
+	if (o->backing && !(supported & WRITER_OPT_BACKING))
+		return core_fail(ctx, -CD_ENOTSUP, "Backing file not supported for file "
+				 "format '%s'", fmt);
+	if (o->compress && !(supported & WRITER_OPT_COMPRESS))
+		return core_fail(ctx, -CD_ENOTSUP, "Compression not supported for this "
+				 "file format");
+	if (o->open_existing && !(supported & WRITER_OPT_EXISTING))
+		return core_fail(ctx, -CD_ENOTSUP, "cordon cannot write into an existing "
+				 "%s image yet", fmt);
+	if ((o->cluster_size && !(supported & WRITER_OPT_CLUSTER)) ||
+	    (o->subformat && !(supported & WRITER_OPT_SUBFORMAT)) ||
+	    (o->n_kv && !(supported & WRITER_OPT_KV)))
+		return core_fail(ctx, -CD_ENOTSUP, "cordon's %s writer takes no options "
+				 "yet", fmt);
+	return 0;
 }

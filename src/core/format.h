@@ -1,6 +1,9 @@
 /*
- * Image formats: one ops table per format, one probe order (format.c).
- * A reader maps virtual offsets to extents; a writer lays out an output.
+ * Image formats: one ops table per format (a reader that maps virtual
+ * offsets to extents, a writer that lays out an output) and one table of
+ * every name qemu-img 7.2 knows, with what qemu and cordon each do with it
+ * (format_table.c).  Probing follows qemu's rules exactly, for formats cordon
+ * cannot read yet too, so that such an image is refused, never read as raw.
  */
 #ifndef CORDON_CORE_FORMAT_H
 #define CORDON_CORE_FORMAT_H
@@ -25,28 +28,54 @@ struct image {
 	const struct format_ops *ops;
 	struct core_ctx *ctx;
 	uint32_t dev;
-	uint64_t size; /* virtual size in bytes */
+	uint32_t depth;        /* 0: the job's image; n: its n-th backing file */
+	uint64_t size;         /* virtual size in bytes */
 	void *priv;
 	struct image *backing; /* opened by the format's open(); NULL if none */
-	const char *name;      /* for messages: as the user gave it, or a backing
-				* name joined to its image's directory */
-	char *owned_name;      /* name, when allocated here (backing files) */
+	const char *name;      /* for messages: as the user gave it, or a child
+				* name joined to its image's name */
+	char *owned_name;      /* name, when allocated here (children) */
+};
+
+/* What an output is to be (writer_open).  Fields a writer does not support
+ * must be left at their zero value; it refuses them otherwise. */
+struct writer_kv {
+	const char *key, *value;
+};
+
+struct writer_opts {
+	uint64_t size;           /* virtual size */
+	bool zeroed;             /* the device starts as all zeros (a fresh file) */
+	bool open_existing;      /* write into an existing image (-n) */
+	uint64_t min_sparse;     /* the copy engine leaves zero runs of at least
+				  * this many bytes unwritten; 0: it writes all */
+	const char *backing;     /* backing file to record, or NULL */
+	const char *backing_fmt;
+	bool compress;           /* -c */
+	uint64_t cluster_size;   /* cluster, block or grain size; 0: default */
+	const char *subformat;   /* NULL: the format's default */
+	const struct writer_kv *kv; /* -o key=value the writer interprets */
+	size_t n_kv;
 };
 
 struct image_writer {
 	const struct writer_ops *ops;
 	struct core_ctx *ctx;
 	uint32_t dev;
-	uint64_t size;  /* virtual size */
-	bool zeroed;    /* the device starts as all zeros (fresh file) */
+	uint64_t size;      /* virtual size */
+	bool zeroed;        /* the device starts as all zeros (fresh file) */
+	bool sparse;        /* all-zero units may be left unallocated */
+	uint32_t zero_unit; /* granularity the copy engine finds zero runs at,
+			     * when the options ask for it (0: none) */
 	void *priv;
 };
 
+/* Bits of format_ops.flags. */
+#define FORMAT_HAS_METADATA (1u << 0) /* QEMU's metadata locks (all but raw) */
+
 struct format_ops {
 	const char *name;
-	/* Score for the first bytes of a device (0 = not this format); NULL
-	 * when the format is never probed (raw is the fallback). */
-	int (*probe)(const uint8_t *head, size_t len);
+	uint32_t flags;
 	/* On failure, frees what it allocated (close() is not called) and
 	 * records the reason with core_fail(); a backing image it attached
 	 * with image_open_backing() is closed by the caller. */
@@ -58,27 +87,75 @@ struct format_ops {
 		       struct extent *ext);
 	/* Reads an EXT_OTHER run; 0 or -errno. */
 	int (*read)(struct image *img, uint64_t off, void *buf, uint64_t len);
-	/* NULL when the format cannot be written. */
+	/* NULL when cordon cannot write the format. */
 	const struct writer_ops *writer;
 };
 
 struct writer_ops {
-	int (*create)(struct image_writer *w);
+	/* Lays out a new output; refuses options it does not support with
+	 * qemu's message (core_fail).  On failure it has freed everything. */
+	int (*create)(struct image_writer *w, const struct writer_opts *o);
+	/* Calls come at increasing offsets, each range once. */
 	int (*write)(struct image_writer *w, uint64_t off, const void *buf,
 		     uint64_t len);
-	/* Host-side copy of raw input bytes; NULL = dd reads and writes. */
+	/* Host-side copy of raw input bytes; NULL: data passes through. */
 	int (*copy)(struct image_writer *w, uint32_t src_dev, uint64_t src_off,
 		    uint64_t off, uint64_t len);
 	/* The run must read as zeros afterwards. */
 	int (*zero)(struct image_writer *w, uint64_t off, uint64_t len);
+	/* Completes the image and frees the writer. */
 	int (*finish)(struct image_writer *w);
+	/* Gives up: frees the writer (the host removes the output). */
+	void (*abort)(struct image_writer *w);
 };
 
 extern const struct format_ops format_raw;
 extern const struct format_ops format_qcow2;
 
-/* Known formats by name (for -f/-O); NULL if none. */
+/* ---- every name qemu-img knows (format_table.c) ----------------------- */
+
+enum qemu_driver_kind {
+	QEMU_FORMAT,   /* an image format: probed, opened, perhaps created */
+	QEMU_PROTOCOL, /* how bytes are reached (file, nbd, http...) */
+	QEMU_FILTER,   /* a driver over another (blkdebug, throttle...) */
+};
+
+struct format_info {
+	const char *name;
+	enum qemu_driver_kind kind;
+	bool qemu_creates;     /* qemu-img create/dd -O works with it */
+	/* qemu's probe score for the first 512 bytes (zero-padded) and the
+	 * file name; NULL: never probed. */
+	int (*probe)(const uint8_t *head, size_t len, const char *filename);
+	const struct format_ops *ops; /* cordon's reader/writer, or NULL */
+};
+
+/* The name's entry, or NULL when qemu-img does not know it either. */
+const struct format_info *format_info(const char *name);
+/* cordon's ops for a name, or NULL (unknown, or not read by cordon). */
 const struct format_ops *format_by_name(const char *name);
+
+/* qemu's probe functions (probe.c; qcow2's in qcow2/qcow2.c). */
+int probe_vpc(const uint8_t *h, size_t len, const char *filename);
+int probe_vhdx(const uint8_t *h, size_t len, const char *filename);
+int probe_vmdk(const uint8_t *h, size_t len, const char *filename);
+int probe_vdi(const uint8_t *h, size_t len, const char *filename);
+int probe_qed(const uint8_t *h, size_t len, const char *filename);
+int probe_parallels(const uint8_t *h, size_t len, const char *filename);
+int probe_qcow1(const uint8_t *h, size_t len, const char *filename);
+int probe_luks(const uint8_t *h, size_t len, const char *filename);
+int probe_bochs(const uint8_t *h, size_t len, const char *filename);
+int probe_cloop(const uint8_t *h, size_t len, const char *filename);
+int probe_dmg(const uint8_t *h, size_t len, const char *filename);
+int probe_raw(const uint8_t *h, size_t len, const char *filename);
+int qcow2_probe(const uint8_t *h, size_t len, const char *filename);
+
+/* qemu's probe over every driver: the first with the highest score in
+ * qemu's driver order.  Never NULL (raw scores 1). */
+const struct format_info *format_probe(const uint8_t *head, size_t len,
+				       const char *filename);
+
+/* ---- opening, reading ------------------------------------------------- */
 
 /* Opens dev as fmt_name, or probes when fmt_name is "".  On failure the
  * recorded message is qemu-img's ("Could not open 'x': ..."). */
@@ -87,10 +164,15 @@ int image_open(struct core_ctx *ctx, uint32_t dev, const char *fmt_name,
 /* Closes the image and its backing chain. */
 void image_close(struct image *img);
 
-/* For a format's open(): asks the host to attach the backing file the image
- * names and opens it as fmt_name ("" = probe) into img->backing.  Errors are
- * recorded as qemu-img words them ("Could not open backing file: ...") or
- * name the host's rule when it refused. */
+/* Asks the host to attach a file the image names (kind: enum
+ * hc_child_kind); the new device, or -errno with the host's note recorded
+ * as the cause (callers put their context in front). */
+int64_t image_attach_child(struct image *img, uint32_t kind, const char *name,
+			   size_t name_len);
+
+/* For a format's open(): attaches the backing file the image names and
+ * opens it as fmt_name ("" = probe) into img->backing.  Errors are recorded
+ * as qemu-img words them ("Could not open backing file: ..."). */
 int image_open_backing(struct image *img, const char *name, size_t name_len,
 		       const char *fmt_name);
 
@@ -101,13 +183,52 @@ int image_open_backing(struct image *img, const char *name, size_t name_len,
  */
 int64_t image_map(struct image *img, uint64_t off, uint64_t len,
 		  struct extent *ext, struct image **owner);
+/* Reads a run image_map() described, without mapping it again. */
+int image_read_run(struct image *owner, const struct extent *ext, uint64_t off,
+		   void *buf, uint64_t len);
+/* Reads any run of the virtual disk (zeros, raw or format-specific). */
+int image_read(struct image *img, uint64_t off, void *buf, uint64_t len);
+
+/* ---- writing ---------------------------------------------------------- */
+
+/* Whether fmt can be written at all, before any option is looked at.  No
+ * message: each command says it in its own words (qemu's vary). */
+enum writer_refusal {
+	WRITER_OK = 0,
+	WRITER_UNKNOWN,   /* not a name qemu knows */
+	WRITER_NO_CREATE, /* qemu cannot create it either */
+	WRITER_NOT_YET,   /* qemu can; cordon cannot yet */
+};
+enum writer_refusal writer_refusal(const char *fmt);
+
+/*
+ * A writer for fmt on device dev, created with opts: 0, or -errno with the
+ * reason recorded (a format writer_refusal() refuses: -CD_ENOTSUP).
+ */
+int writer_open(struct core_ctx *ctx, const char *fmt, uint32_t dev,
+		const struct writer_opts *opts, struct image_writer *w);
+
+/* For a writer's create(): refuses every option beyond those in
+ * `supported` (WRITER_OPT_* bits) with qemu's words where qemu has them.
+ * 0, or -errno with the message recorded. */
+#define WRITER_OPT_BACKING (1u << 0)
+#define WRITER_OPT_COMPRESS (1u << 1)
+#define WRITER_OPT_CLUSTER (1u << 2)
+#define WRITER_OPT_SUBFORMAT (1u << 3)
+#define WRITER_OPT_KV (1u << 4)
+#define WRITER_OPT_EXISTING (1u << 5)
+int writer_check_opts(struct image_writer *w, const char *fmt, const struct writer_opts *o,
+		      uint32_t supported);
+
+/* For a multi-file writer's create(): a new output device beside w's (a
+ * VMDK extent file, named by rule and index as qemu names them), created
+ * with virtual size `size`.  The device, or -errno with the note recorded. */
+int64_t writer_add_output(struct image_writer *w, uint32_t rule, uint32_t index,
+			  uint64_t size);
 
 /* For a writer's create(): asks the host to create the output with the
  * writer's virtual size.  On refusal the host's note is recorded as the
  * cause (core_fail_note). */
 int writer_create_output(struct image_writer *w);
-
-/* Reads any run of the virtual disk (zeros, raw or format-specific). */
-int image_read(struct image *img, uint64_t off, void *buf, uint64_t len);
 
 #endif

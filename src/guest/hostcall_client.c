@@ -78,16 +78,6 @@ static int64_t cl_truncate(void *ctx, uint32_t dev, uint64_t size)
 	return hc_client_send(ctx, &req, NULL);
 }
 
-static int64_t cl_extent(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
-			 int *is_data)
-{
-	struct hc_msg req = { .op = HC_OP_EXTENT, .dev = dev, .off = off, .len = len };
-	uint64_t kind = 1;
-	int64_t n = hc_client_send(ctx, &req, &kind);
-	*is_data = kind != 0;
-	return n;
-}
-
 static void cl_message(void *ctx, uint32_t level, const char *text, size_t len,
 		       uint32_t note)
 {
@@ -112,19 +102,61 @@ static int64_t send_noted(struct hc_client *c, const struct hc_msg *req,
 	return ret;
 }
 
-static int64_t cl_open_backing(void *ctx, uint32_t from_dev, const char *name,
-			       size_t len, uint32_t *note)
+static int64_t cl_open_child(void *ctx, uint32_t from_dev, uint32_t kind,
+			     const char *name, size_t len, uint32_t *note)
 {
 	struct hc_client *c = ctx;
 	*note = 0;
-	if (len > HC_MAX_BACKING_NAME)
+	if (len > HC_MAX_CHILD_NAME)
 		return -CD_ENAMETOOLONG;
 	/* Sent from the message buffer, like messages: the name may be on a
 	 * stack the host cannot see. */
 	memcpy(c->region + HC_REGION_MSGBUF_OFF, name, len);
-	struct hc_msg req = { .op = HC_OP_OPEN_BACKING, .dev = from_dev, .len = len,
-			      .buf = HC_REGION_MSGBUF_OFF };
+	struct hc_msg req = { .op = HC_OP_OPEN_CHILD, .dev = from_dev, .dev2 = kind,
+			      .len = len, .buf = HC_REGION_MSGBUF_OFF };
 	return send_noted(c, &req, note);
+}
+
+static int64_t cl_dev_info(void *ctx, uint32_t dev, char *buf, size_t len)
+{
+	struct hc_client *c = ctx;
+	struct hc_msg req = { .op = HC_OP_DEV_INFO, .dev = dev, .len = len };
+	if (buf_offset(c, buf, len, &req.buf) < 0)
+		return -CD_EFAULT;
+	return hc_client_send(c, &req, NULL);
+}
+
+static int64_t cl_extents(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
+			  struct hc_extent *runs, uint32_t max)
+{
+	struct hc_client *c = ctx;
+	struct hc_msg req = { .op = HC_OP_EXTENTS, .dev = dev, .off = off, .len = len,
+			      .off2 = max };
+	if (buf_offset(c, runs, (uint64_t)max * sizeof(*runs), &req.buf) < 0)
+		return -CD_EFAULT;
+	return hc_client_send(c, &req, NULL);
+}
+
+static int64_t cl_result(void *ctx, const void *records, size_t len)
+{
+	struct hc_client *c = ctx;
+	struct hc_msg req = { .op = HC_OP_RESULT, .len = len };
+	if (buf_offset(c, records, len, &req.buf) < 0)
+		return -CD_EFAULT;
+	return hc_client_send(c, &req, NULL);
+}
+
+static int64_t cl_add_output(void *ctx, uint32_t dev, uint32_t rule, uint32_t index,
+			     uint32_t *note)
+{
+	struct hc_msg req = { .op = HC_OP_ADD_OUTPUT, .dev = dev, .dev2 = rule, .off = index };
+	return send_noted(ctx, &req, note);
+}
+
+static int64_t cl_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct hc_msg req = { .op = HC_OP_PROGRESS, .off = done, .off2 = total };
+	return hc_client_send(ctx, &req, NULL);
 }
 
 static int64_t cl_lock(void *ctx, uint32_t dev, uint32_t kind, uint32_t *note)
@@ -158,10 +190,14 @@ void hc_client_table(struct hc_client *c, struct hostcalls *t)
 		.copy = cl_copy,
 		.size = cl_size,
 		.truncate = cl_truncate,
-		.extent = cl_extent,
-		.open_backing = cl_open_backing,
+		.extents = cl_extents,
+		.open_child = cl_open_child,
 		.lock = cl_lock,
 		.create = cl_create,
+		.dev_info = cl_dev_info,
+		.add_output = cl_add_output,
+		.result = cl_result,
+		.progress = cl_progress,
 		.message = cl_message,
 	};
 }

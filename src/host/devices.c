@@ -1,7 +1,8 @@
 /*
- * The files of one run: the input as the user named it, the directories
- * names are resolved in, and the table the hostcall server checks every
- * request against.  The output's life is output.c's.
+ * The files of one run: the inputs and outputs as the user named them, the
+ * directories names are resolved in, and the table the hostcall server
+ * checks every request against.  An output's life is output.c's, a child
+ * file's admission backing_policy.c's.
  */
 #include "devices.h"
 
@@ -14,19 +15,40 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../abi/job.h"
+#include "../core/output_names.h"
 #include "host_confine.h"
 #include "report.h"
 
 void devices_init(struct host_devices *d)
 {
 	memset(d, 0, sizeof(*d));
-	for (uint32_t i = 0; i < HC_MAX_DEVICES; i++) {
-		d->dev[i].fd = -1;
-		d->dev[i].dir = -1;
+	d->proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Room for one more entry of size `size` in *v (count used, cap held). */
+static int reserve(void **v, uint32_t count, uint32_t *cap, size_t size)
+{
+	if (count < *cap)
+		return 0;
+	uint32_t ncap = *cap ? 2 * *cap : 8;
+	void *nv = realloc(*v, (size_t)ncap * size);
+	if (!nv)
+		return -1;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+int devices_add(struct host_devices *d)
+{
+	if (d->count >= HC_MAX_DEVICES) {
+		errno = E2BIG;
+		return -1;
 	}
-	d->proc_fd = -1;
-	output_init(&d->out);
+	if (reserve((void **)&d->dev, d->count, &d->cap, sizeof(*d->dev)) < 0)
+		return -1;
+	d->dev[d->count] = (struct host_device){ .fd = -1, .dir = -1, .out = -1 };
+	return (int)d->count++;
 }
 
 int devices_real_path(const struct host_devices *d, int fd, char real[PATH_MAX])
@@ -54,9 +76,10 @@ int devices_add_dir(struct host_devices *d, int dir_fd)
 {
 	char real[PATH_MAX];
 	char *copy = NULL;
-	if (d->n_dirs == HOST_DIRS_MAX) {
+	if (d->n_dirs >= HC_MAX_DEVICES + BACKING_ALLOW_MAX ||
+	    reserve((void **)&d->dirs, d->n_dirs, &d->dirs_cap, sizeof(*d->dirs)) < 0) {
 		close(dir_fd);
-		errno = EMFILE;
+		errno = ENOMEM;
 		return -1;
 	}
 	if (d->proc_fd >= 0) {
@@ -92,83 +115,159 @@ static int open_name_dir(struct host_devices *d, const char *path)
 	return idx;
 }
 
-int devices_open_input(struct host_devices *d, const char *in_path)
+int devices_add_input(struct host_devices *d, const char *path)
 {
-	devices_init(d);
-	d->count = 2;
-	d->dev[CORDON_DEV_OUTPUT].role = DEV_ROLE_OUTPUT;
-	d->dev[CORDON_DEV_INPUT].role = DEV_ROLE_INPUT;
-	d->dev[CORDON_DEV_INPUT].name = in_path;
-	/* Backing names are resolved through it; without /proc they are
-	 * refused (backing_policy.c), everything else works. */
-	d->proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (in_path[0] == '\0') {
+	if (path[0] == '\0') {
 		report_error("Could not open '': The 'file' block driver requires a "
 			     "file name");
 		return -1;
 	}
-	int fd = open(in_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		report_error("Could not open '%s': Could not open '%s': %s", in_path,
-			     in_path, strerror(errno));
+		report_error("Could not open '%s': Could not open '%s': %s", path, path,
+			     strerror(errno));
 		return -1;
 	}
+	/* What qemu-img's 'file' and 'host_device' drivers take; a character
+	 * device (/dev/zero) reads as an empty image, as in qemu. */
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+	if (fstat(fd, &st) < 0 ||
+	    !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode))) {
 		report_error("Could not open '%s': 'file' driver requires '%s' to be a "
-			     "regular file", in_path, in_path);
+			     "regular file", path, path);
 		close(fd);
 		return -1;
 	}
-	struct host_device *in = &d->dev[CORDON_DEV_INPUT];
-	in->fd = fd;
-	in->st_dev = st.st_dev;
-	in->st_ino = st.st_ino;
-	in->dir = open_name_dir(d, in_path);
-	if (in->dir < 0) {
-		report_error("Could not open '%s': %s", in_path, strerror(errno));
+	int dir = open_name_dir(d, path);
+	int dev = dir < 0 ? -1 : devices_add(d);
+	if (dev < 0) {
+		report_error("Could not open '%s': %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
-	return 0;
+	d->dev[dev] = (struct host_device){
+		.fd = fd, .access = DEV_CAN_READ, .name = path, .dir = dir,
+		.st_dev = st.st_dev, .st_ino = st.st_ino, .out = -1,
+	};
+	return dev;
+}
+
+/* A new output state and its device (not yet prepared). */
+static int new_output(struct host_devices *d, const char *path, struct host_output **out)
+{
+	if (d->n_outs > HC_MAX_EXTENT_FILES ||
+	    reserve((void **)&d->outs, d->n_outs, &d->outs_cap, sizeof(*d->outs)) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	int dev = devices_add(d);
+	if (dev < 0)
+		return -1;
+	*out = &d->outs[d->n_outs];
+	output_init(*out);
+	d->dev[dev] = (struct host_device){
+		.fd = -1, .access = DEV_CAN_WRITE, .name = path, .dir = -1,
+		.out = (int)d->n_outs++,
+	};
+	return dev;
+}
+
+int devices_add_output(struct host_devices *d, const char *path, const char *fmt,
+		       uint64_t max_virtual)
+{
+	struct host_output *o;
+	int dev = new_output(d, path, &o);
+	if (dev < 0) {
+		report_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return output_prepare(d, o, path, fmt, max_virtual) < 0 ? -1 : dev;
+}
+
+/* What an extra file is written as, for its cap: flat extents are raw. */
+static const char *derived_fmt(uint32_t rule, const char *parent_fmt)
+{
+	return rule == HC_NAME_SPLIT_SPARSE ? parent_fmt : "raw";
+}
+
+int devices_add_derived_output(struct host_devices *d, uint32_t parent, uint32_t rule,
+			       uint32_t index, char *note, size_t note_len)
+{
+	const struct host_output *p = devices_output(d, parent);
+	char name[PATH_MAX];
+	int n = output_name(name, sizeof(name), p->path, rule, index, 1);
+	if (n < 0 || (size_t)n >= sizeof(name)) {
+		snprintf(note, note_len, "Could not create '%s': %s", p->path,
+			 strerror(ENAMETOOLONG));
+		return -1;
+	}
+	char *path = strdup(name);
+	struct host_output *o;
+	int dev = path ? new_output(d, path, &o) : -1;
+	if (dev < 0) {
+		free(path);
+		snprintf(note, note_len, "Could not create '%s': %s", name, strerror(errno));
+		return -1;
+	}
+	/* p may have moved with the table. */
+	p = devices_output(d, parent);
+	o->owned_path = path;
+	if (output_prepare(d, o, path, derived_fmt(rule, p->fmt), p->max_virtual) < 0) {
+		snprintf(note, note_len, "Could not create '%s': it is an input", path);
+		return -1;
+	}
+	return dev;
+}
+
+struct host_output *devices_output(struct host_devices *d, uint32_t dev)
+{
+	if (dev >= d->count || d->dev[dev].out < 0)
+		return NULL;
+	return &d->outs[d->dev[dev].out];
 }
 
 void devices_close(struct host_devices *d)
 {
-	output_abort(&d->out);
-	output_close(&d->out);
-	for (uint32_t i = 0; i < HC_MAX_DEVICES; i++) {
-		/* The output's descriptor belongs to d->out. */
-		if (d->dev[i].fd >= 0 && d->dev[i].role != DEV_ROLE_OUTPUT)
+	for (uint32_t i = 0; i < d->n_outs; i++) {
+		output_abort(&d->outs[i]);
+		output_close(&d->outs[i]);
+	}
+	for (uint32_t i = 0; i < d->count; i++) {
+		/* An output's descriptor belongs to its host_output. */
+		if (d->dev[i].fd >= 0 && d->dev[i].out < 0)
 			close(d->dev[i].fd);
-		d->dev[i].fd = -1;
 		free(d->dev[i].owned_name);
-		d->dev[i].owned_name = NULL;
 	}
 	for (uint32_t i = 0; i < d->n_dirs; i++) {
 		close(d->dirs[i].fd);
 		free(d->dirs[i].real);
 	}
-	d->n_dirs = d->n_allow = 0;
+	free(d->dev);
+	free(d->dirs);
+	free(d->outs);
 	if (d->proc_fd >= 0)
 		close(d->proc_fd);
+	memset(d, 0, sizeof(*d));
 	d->proc_fd = -1;
 }
 
 int devices_confine(const struct host_devices *d, pid_t child)
 {
-	/* Backing files come from the input's directory and the allowed ones
+	/* Child files come from the inputs' directories and the allowed ones
 	 * (and below those: the policy is finer, this is the fence). */
-	int read_dirs[1 + BACKING_ALLOW_MAX];
+	int read_dirs[64 + BACKING_ALLOW_MAX];
 	uint32_t n = 0;
-	int in_dir = d->dev[CORDON_DEV_INPUT].dir;
-	if (in_dir >= 0 && !d->backing_none)
-		read_dirs[n++] = d->dirs[in_dir].fd;
+	for (uint32_t i = 0; i < d->count && n < 64 && !d->backing_none; i++)
+		if (d->dev[i].kind == 0 && d->dev[i].dir >= 0)
+			read_dirs[n++] = d->dirs[d->dev[i].dir].fd;
 	for (uint32_t i = 0; i < d->n_allow; i++)
 		read_dirs[n++] = d->dirs[d->allow[i]].fd;
+	/* One output directory: an output's extent files are named beside it. */
+	const struct host_output *o = d->n_outs ? &d->outs[0] : NULL;
 	struct confine_plan plan = {
 		.proc_fd = d->proc_fd,
-		.out_dir_fd = d->out.dir_fd,
-		.out_device_fd = d->out.place_fd,
+		.out_dir_fd = o ? o->dir_fd : -1,
+		.out_device_fd = o ? o->place_fd : -1,
 		.child = child,
 		.read_dirs = read_dirs,
 		.n_read_dirs = n,

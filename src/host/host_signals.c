@@ -1,4 +1,4 @@
-/* Removing the temporary output on a fatal signal (see host_signals.h). */
+/* Removing the temporary outputs on a fatal signal (see host_signals.h). */
 #include "host_signals.h"
 
 #include <fcntl.h>
@@ -9,20 +9,24 @@
 static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define N_SIGNALS (sizeof(cleanup_signals) / sizeof(cleanup_signals[0]))
 
-static volatile sig_atomic_t tracked;
-static int tracked_dir = -1;
-static char tracked_name[64];
+static struct tracked {
+	volatile sig_atomic_t used;
+	int dir;
+	char name[64];
+} tracked[HOST_SIGNALS_FILES];
+
+void host_signals_cleanup(void)
+{
+	for (int i = 0; i < HOST_SIGNALS_FILES; i++) {
+		if (tracked[i].used)
+			unlinkat(tracked[i].dir, tracked[i].name, 0);
+		tracked[i].used = 0;
+	}
+}
 
 /* SA_RESETHAND has put the default action back, and the signal stays
  * blocked until the handler returns: raised again now, it is delivered
  * then and ends the process as if there had been no handler. */
-void host_signals_cleanup(void)
-{
-	if (tracked)
-		unlinkat(tracked_dir, tracked_name, 0);
-	tracked = 0;
-}
-
 static void on_signal(int sig)
 {
 	host_signals_cleanup();
@@ -59,16 +63,23 @@ void host_signals_restore(const sigset_t *saved)
 	sigprocmask(SIG_SETMASK, saved, NULL);
 }
 
-void host_signals_track(int dir_fd, const char *name)
+int host_signals_track(int dir_fd, const char *name)
 {
-	size_t n = strnlen(name, sizeof(tracked_name) - 1);
-	memcpy(tracked_name, name, n);
-	tracked_name[n] = '\0';
-	tracked_dir = dir_fd;
-	tracked = 1;
+	for (int i = 0; i < HOST_SIGNALS_FILES; i++) {
+		if (tracked[i].used)
+			continue;
+		size_t n = strnlen(name, sizeof(tracked[i].name) - 1);
+		memcpy(tracked[i].name, name, n);
+		tracked[i].name[n] = '\0';
+		tracked[i].dir = dir_fd;
+		tracked[i].used = 1;
+		return i;
+	}
+	return -1;
 }
 
-void host_signals_untrack(void)
+void host_signals_untrack(int slot)
 {
-	tracked = 0;
+	if (slot >= 0 && slot < HOST_SIGNALS_FILES)
+		tracked[slot].used = 0;
 }

@@ -8,6 +8,7 @@
 #include "hostcall_server.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../abi/job.h"
 #include "../core/errno_codes.h"
-#include "backing_policy.h"
+#include "../core/output_names.h"
+#include "child_policy.h"
 #include "host_io.h"
 #include "image_lock.h"
 #include "report.h"
@@ -33,16 +34,20 @@ _Static_assert(CD_EINVAL == EINVAL && CD_ENOSPC == ENOSPC && CD_EFAULT == EFAULT
 static const char *const op_names[HC_OP__COUNT] = {
 	[HC_OP_READ] = "read", [HC_OP_WRITE] = "write", [HC_OP_COPY] = "copy",
 	[HC_OP_SIZE] = "size", [HC_OP_TRUNCATE] = "truncate",
-	[HC_OP_EXTENT] = "extent", [HC_OP_MESSAGE] = "message", [HC_OP_EXIT] = "exit",
-	[HC_OP_OPEN_BACKING] = "open_backing", [HC_OP_LOCK] = "lock",
-	[HC_OP_CREATE] = "create",
+	[HC_OP_MESSAGE] = "message", [HC_OP_EXIT] = "exit",
+	[HC_OP_OPEN_CHILD] = "open_child", [HC_OP_LOCK] = "lock",
+	[HC_OP_CREATE] = "create", [HC_OP_DEV_INFO] = "dev_info",
+	[HC_OP_EXTENTS] = "extents", [HC_OP_RESULT] = "result",
+	[HC_OP_PROGRESS] = "progress", [HC_OP_ADD_OUTPUT] = "add_output",
 };
 
 void hc_server_init(struct hc_server *s, struct host_devices *devs,
-		    uint8_t *region, uint64_t region_len)
+		    const struct hc_sinks *sinks, uint8_t *region, uint64_t region_len)
 {
 	memset(s, 0, sizeof(*s));
 	s->devs = devs;
+	if (sinks)
+		s->sinks = *sinks;
 	s->region = region;
 	s->region_len = region_len;
 	s->buf_floor = HC_REGION_FREE_OFF;
@@ -66,24 +71,19 @@ static enum hc_serve_result violation(struct hc_server *s, const char *fmt, ...)
 	return HC_SERVE_VIOLATION;
 }
 
-static const char *role_name(enum dev_role r)
-{
-	return r == DEV_ROLE_INPUT ? "an input" : r == DEV_ROLE_OUTPUT ? "the output" : "no device";
-}
-
-/* The device exists and has the role this operation needs. */
+/* The device exists and allows what this operation needs (DEV_CAN_*). */
 static int check_dev(struct hc_server *s, const struct hc_msg *m, uint32_t dev,
-		     enum dev_role want)
+		     uint32_t want)
 {
-	if (dev >= s->devs->count || s->devs->dev[dev].role == DEV_ROLE_NONE) {
-		violation(s, "%s on device %u, which it was not given",
-			  op_names[m->op], dev);
+	const struct host_devices *d = s->devs;
+	if (dev >= d->count || d->dev[dev].access == 0) {
+		violation(s, "%s on device %u, which it was not given", op_names[m->op], dev);
 		return -1;
 	}
-	enum dev_role have = s->devs->dev[dev].role;
-	if (want != DEV_ROLE_NONE && have != want) {
+	uint32_t have = d->dev[dev].access;
+	if ((have & want) != want) {
 		violation(s, "%s on device %u, %s", op_names[m->op], dev,
-			  role_name(have));
+			  have & DEV_CAN_WRITE ? "an output" : "an input");
 		return -1;
 	}
 	return 0;
@@ -92,9 +92,8 @@ static int check_dev(struct hc_server *s, const struct hc_msg *m, uint32_t dev,
 static bool buffer_ok(const struct hc_server *s, const struct hc_msg *m,
 		      uint64_t len)
 {
-	if ((m->op == HC_OP_MESSAGE || m->op == HC_OP_OPEN_BACKING) &&
-	    m->buf == HC_REGION_MSGBUF_OFF &&
-	    len <= HC_MAX_MESSAGE_LEN)
+	if ((m->op == HC_OP_MESSAGE || m->op == HC_OP_OPEN_CHILD) &&
+	    m->buf == HC_REGION_MSGBUF_OFF && len <= HC_MAX_MESSAGE_LEN)
 		return true;
 	return m->buf >= s->buf_floor && m->buf <= s->region_len &&
 	       len <= s->region_len - m->buf;
@@ -124,22 +123,24 @@ static int check_range(struct hc_server *s, const struct hc_msg *m, uint64_t off
 	return 0;
 }
 
-/* The output, once created, for a request reaching up to byte `end`: the
- * host caps it at what the job can produce (output_cap.c). */
-static int output_fd(struct hc_server *s, const struct hc_msg *m, uint64_t end)
+/* A writable device's descriptor for a request reaching up to byte `end`:
+ * an output once created, and no further than the host caps it at
+ * (output_cap.c). */
+static int output_fd(struct hc_server *s, const struct hc_msg *m, uint32_t dev,
+		     uint64_t end)
 {
-	const struct host_output *out = &s->devs->out;
-	if (!out->created) {
+	const struct host_output *out = devices_output(s->devs, dev);
+	if (out && !out->created) {
 		violation(s, "%s before the output was created", op_names[m->op]);
 		return -1;
 	}
-	if (end > out->cap) {
+	if (out && end > out->cap) {
 		violation(s, "%s up to byte %llu, past the output's limit of %llu bytes",
 			  op_names[m->op], (unsigned long long)end,
 			  (unsigned long long)out->cap);
 		return -1;
 	}
-	return out->fd;
+	return s->devs->dev[dev].fd;
 }
 
 /* Keeps text as the next note and answers the request with err and it. */
@@ -171,10 +172,12 @@ static void print_message(struct hc_server *s, const struct hc_msg *m)
 		s->errors_seen++;
 }
 
+/* ---- data --------------------------------------------------------------- */
+
 static enum hc_serve_result serve_io(struct hc_server *s, struct hc_msg *m)
 {
 	bool is_read = m->op == HC_OP_READ;
-	if (check_dev(s, m, m->dev, is_read ? DEV_ROLE_INPUT : DEV_ROLE_OUTPUT) < 0 ||
+	if (check_dev(s, m, m->dev, is_read ? DEV_CAN_READ : DEV_CAN_WRITE) < 0 ||
 	    check_range(s, m, m->off, m->len, HC_MAX_IO_LEN, true) < 0)
 		return HC_SERVE_VIOLATION;
 	uint8_t *buf = s->region + m->buf;
@@ -182,7 +185,7 @@ static enum hc_serve_result serve_io(struct hc_server *s, struct hc_msg *m)
 		m->ret = host_pread_full(s->devs->dev[m->dev].fd, buf, m->len, m->off);
 		return HC_SERVE_CONTINUE;
 	}
-	int fd = output_fd(s, m, m->off + m->len);
+	int fd = output_fd(s, m, m->dev, m->off + m->len);
 	if (fd < 0)
 		return HC_SERVE_VIOLATION;
 	m->ret = host_pwrite_full(fd, buf, m->len, m->off);
@@ -191,12 +194,12 @@ static enum hc_serve_result serve_io(struct hc_server *s, struct hc_msg *m)
 
 static enum hc_serve_result serve_copy(struct hc_server *s, struct hc_msg *m)
 {
-	if (check_dev(s, m, m->dev, DEV_ROLE_INPUT) < 0 ||
-	    check_dev(s, m, m->dev2, DEV_ROLE_OUTPUT) < 0 ||
+	if (check_dev(s, m, m->dev, DEV_CAN_READ) < 0 ||
+	    check_dev(s, m, m->dev2, DEV_CAN_WRITE) < 0 ||
 	    check_range(s, m, m->off, m->len, HC_MAX_COPY_LEN, false) < 0 ||
 	    check_range(s, m, m->off2, m->len, HC_MAX_COPY_LEN, false) < 0)
 		return HC_SERVE_VIOLATION;
-	int fd = output_fd(s, m, m->off2 + m->len);
+	int fd = output_fd(s, m, m->dev2, m->off2 + m->len);
 	if (fd < 0)
 		return HC_SERVE_VIOLATION;
 	m->ret = host_copy_range(s->devs->dev[m->dev].fd, m->off, fd, m->off2, m->len);
@@ -205,10 +208,11 @@ static enum hc_serve_result serve_copy(struct hc_server *s, struct hc_msg *m)
 
 static enum hc_serve_result serve_size(struct hc_server *s, struct hc_msg *m)
 {
-	if (check_dev(s, m, m->dev, DEV_ROLE_NONE) < 0)
+	if (check_dev(s, m, m->dev, 0) < 0)
 		return HC_SERVE_VIOLATION;
 	int fd = s->devs->dev[m->dev].fd;
-	if (s->devs->dev[m->dev].role == DEV_ROLE_OUTPUT && (fd = output_fd(s, m, 0)) < 0)
+	if ((s->devs->dev[m->dev].access & DEV_CAN_WRITE) &&
+	    (fd = output_fd(s, m, m->dev, 0)) < 0)
 		return HC_SERVE_VIOLATION;
 	m->ret = host_fd_size(fd);
 	return HC_SERVE_CONTINUE;
@@ -216,49 +220,148 @@ static enum hc_serve_result serve_size(struct hc_server *s, struct hc_msg *m)
 
 static enum hc_serve_result serve_truncate(struct hc_server *s, struct hc_msg *m)
 {
-	if (check_dev(s, m, m->dev, DEV_ROLE_OUTPUT) < 0 ||
+	if (check_dev(s, m, m->dev, DEV_CAN_WRITE) < 0 ||
 	    check_range(s, m, 0, m->len, OFF_MAX, false) < 0)
 		return HC_SERVE_VIOLATION;
-	int fd = output_fd(s, m, m->len);
+	int fd = output_fd(s, m, m->dev, m->len);
 	if (fd < 0)
 		return HC_SERVE_VIOLATION;
 	m->ret = host_set_size(fd, m->len);
 	return HC_SERVE_CONTINUE;
 }
 
-/* The sandbox declares the output's virtual size; the job bounds it. */
+/* The sandbox declares an output's virtual size; the job bounds it. */
 static enum hc_serve_result serve_create(struct hc_server *s, struct hc_msg *m)
 {
-	const struct host_output *out = &s->devs->out;
-	if (check_dev(s, m, m->dev, DEV_ROLE_OUTPUT) < 0 ||
+	if (check_dev(s, m, m->dev, DEV_CAN_WRITE) < 0 ||
 	    check_range(s, m, 0, m->len, OFF_MAX, false) < 0)
 		return HC_SERVE_VIOLATION;
-	if (out->created)
-		return violation(s, "create of an output already created");
+	const struct host_output *out = devices_output(s->devs, m->dev);
+	if (!out || out->created)
+		return violation(s, "create of device %u, %s", m->dev,
+				 out ? "an output already created" : "not a new output");
 	if (m->len > out->max_virtual)
 		return violation(s, "create of a %llu-byte output, larger than the job's "
 				 "window (%llu bytes)", (unsigned long long)m->len,
 				 (unsigned long long)out->max_virtual);
 	char note[HC_NOTE_TEXT_MAX];
-	int ret = output_create(s->devs, m->len, note, sizeof(note));
+	int ret = output_create(s->devs, m->dev, m->len, note, sizeof(note));
 	if (ret < 0)
 		return reply_note(s, m, ret, note);
 	m->ret = 0;
 	return HC_SERVE_CONTINUE;
 }
 
-static enum hc_serve_result serve_extent(struct hc_server *s, struct hc_msg *m)
+/* Many runs at once: one exit for a whole scattered range. */
+static enum hc_serve_result serve_extents(struct hc_server *s, struct hc_msg *m)
 {
-	if (check_dev(s, m, m->dev, DEV_ROLE_INPUT) < 0 ||
-	    check_range(s, m, m->off, m->len, OFF_MAX, false) < 0)
+	if (m->off2 > HC_MAX_EXTENT_RUNS || m->off2 == 0)
+		return violation(s, "extents into %llu runs (1 to %u)",
+				 (unsigned long long)m->off2, HC_MAX_EXTENT_RUNS);
+	uint64_t bytes = m->off2 * sizeof(struct hc_extent);
+	if (check_dev(s, m, m->dev, DEV_CAN_READ) < 0 ||
+	    check_range(s, m, m->off, m->len, OFF_MAX, false) < 0 ||
+	    check_range(s, m, 0, bytes, bytes, true) < 0)
 		return HC_SERVE_VIOLATION;
 	if (m->len == 0)
-		return violation(s, "extent of 0 bytes");
-	bool is_data = true;
-	m->ret = host_extent(s->devs->dev[m->dev].fd, m->off, m->len, &is_data);
-	m->ret2 = is_data;
+		return violation(s, "extents of 0 bytes");
+	struct hc_extent *runs = (struct hc_extent *)(s->region + m->buf);
+	int fd = s->devs->dev[m->dev].fd;
+	uint64_t off = m->off, end = m->off + m->len, n = 0;
+	while (off < end && n < m->off2) {
+		bool is_data = true;
+		int64_t len = host_extent(fd, off, end - off, &is_data);
+		if (len <= 0) {
+			m->ret = n ? (int64_t)n : (len < 0 ? len : -EIO);
+			return HC_SERVE_CONTINUE;
+		}
+		struct hc_extent r = { .len = (uint64_t)len, .is_data = is_data };
+		memcpy(&runs[n++], &r, sizeof(r));
+		off += (uint64_t)len;
+	}
+	m->ret = (int64_t)n;
 	return HC_SERVE_CONTINUE;
 }
+
+/* An extra file of one of the job's outputs, named by the host. */
+static enum hc_serve_result serve_add_output(struct hc_server *s, struct hc_msg *m)
+{
+	struct host_devices *d = s->devs;
+	if (check_dev(s, m, m->dev, DEV_CAN_WRITE) < 0)
+		return HC_SERVE_VIOLATION;
+	const struct host_output *parent = devices_output(d, m->dev);
+	if (!parent || parent->owned_path)
+		return violation(s, "add_output to device %u, not one of the job's outputs",
+				 m->dev);
+	if (m->dev2 < HC_NAME_SPLIT_SPARSE || m->dev2 > HC_NAME_FLAT)
+		return violation(s, "add_output with unknown naming %u", m->dev2);
+	if (m->off < 1 || m->off > HC_MAX_EXTENT_FILES || d->n_outs > HC_MAX_EXTENT_FILES)
+		return violation(s, "add_output of file %llu (at most %u)",
+				 (unsigned long long)m->off, HC_MAX_EXTENT_FILES);
+	char name[PATH_MAX];
+	output_name(name, sizeof(name), parent->path, m->dev2, (uint32_t)m->off, 1);
+	for (uint32_t i = 0; i < d->n_outs; i++)
+		if (strcmp(d->outs[i].path, name) == 0)
+			return violation(s, "add_output of '%s' twice", name);
+	char note[HC_NOTE_TEXT_MAX];
+	int dev = devices_add_derived_output(d, m->dev, m->dev2, (uint32_t)m->off, note,
+					     sizeof(note));
+	if (dev < 0)
+		return reply_note(s, m, -EACCES, note);
+	m->ret = dev;
+	return HC_SERVE_CONTINUE;
+}
+
+/* ---- children, names, locks --------------------------------------------- */
+
+static enum hc_serve_result serve_open_child(struct hc_server *s, struct hc_msg *m)
+{
+	if (check_dev(s, m, m->dev, DEV_CAN_READ) < 0 ||
+	    check_range(s, m, 0, m->len, HC_MAX_CHILD_NAME, true) < 0)
+		return HC_SERVE_VIOLATION;
+	if (m->dev2 != HC_CHILD_BACKING && m->dev2 != HC_CHILD_EXTENT)
+		return violation(s, "open_child of unknown kind %u", m->dev2);
+	char name[HC_MAX_CHILD_NAME + 1];
+	memcpy(name, s->region + m->buf, m->len);
+	name[m->len] = '\0';
+	char note[HC_NOTE_TEXT_MAX];
+	int64_t dev = child_attach(s->devs, m->dev, m->dev2, name, m->len, note,
+				   sizeof(note));
+	if (dev < 0)
+		return reply_note(s, m, -EACCES, note);
+	m->ret = dev;
+	return HC_SERVE_CONTINUE;
+}
+
+/* The display name; the host writes it into the sandbox's buffer. */
+static enum hc_serve_result serve_dev_info(struct hc_server *s, struct hc_msg *m)
+{
+	if (check_dev(s, m, m->dev, 0) < 0 ||
+	    check_range(s, m, 0, m->len, HC_MAX_NAME_LEN, true) < 0)
+		return HC_SERVE_VIOLATION;
+	const char *name = s->devs->dev[m->dev].name;
+	size_t n = name ? strlen(name) : 0;
+	memcpy(s->region + m->buf, name, n < m->len ? n : m->len);
+	m->ret = (int64_t)n;
+	return HC_SERVE_CONTINUE;
+}
+
+static enum hc_serve_result serve_lock(struct hc_server *s, struct hc_msg *m)
+{
+	if (check_dev(s, m, m->dev, DEV_CAN_READ) < 0)
+		return HC_SERVE_VIOLATION;
+	if (m->off != HC_LOCK_METADATA)
+		return violation(s, "lock of unknown kind %llu", (unsigned long long)m->off);
+	const struct host_device *dev = &s->devs->dev[m->dev];
+	char why[IMAGE_LOCK_WHY_MAX] = "";
+	if (image_lock_metadata(dev->fd, dev->name, s->devs->force_share, why,
+				sizeof(why)) < 0)
+		return reply_note(s, m, -EAGAIN, why);
+	m->ret = 0;
+	return HC_SERVE_CONTINUE;
+}
+
+/* ---- messages, results, progress ---------------------------------------- */
 
 static enum hc_serve_result serve_message(struct hc_server *s, struct hc_msg *m)
 {
@@ -276,36 +379,50 @@ static enum hc_serve_result serve_message(struct hc_server *s, struct hc_msg *m)
 	return HC_SERVE_CONTINUE;
 }
 
-static enum hc_serve_result serve_open_backing(struct hc_server *s, struct hc_msg *m)
+static enum hc_serve_result serve_result(struct hc_server *s, struct hc_msg *m)
 {
-	if (check_dev(s, m, m->dev, DEV_ROLE_INPUT) < 0 ||
-	    check_range(s, m, 0, m->len, HC_MAX_BACKING_NAME, true) < 0)
+	if (!s->sinks.results)
+		return violation(s, "result from a command that has none");
+	if (check_range(s, m, 0, m->len, HC_MAX_RESULT_CALL, true) < 0)
 		return HC_SERVE_VIOLATION;
-	char name[HC_MAX_BACKING_NAME + 1];
-	memcpy(name, s->region + m->buf, m->len);
-	name[m->len] = '\0';
-	char note[HC_NOTE_TEXT_MAX];
-	int64_t dev = backing_attach(s->devs, m->dev, name, m->len, note, sizeof(note));
-	if (dev < 0)
-		return reply_note(s, m, -EACCES, note);
-	m->ret = dev;
-	return HC_SERVE_CONTINUE;
-}
-
-static enum hc_serve_result serve_lock(struct hc_server *s, struct hc_msg *m)
-{
-	if (check_dev(s, m, m->dev, DEV_ROLE_INPUT) < 0)
-		return HC_SERVE_VIOLATION;
-	if (m->off != HC_LOCK_METADATA)
-		return violation(s, "lock of unknown kind %llu", (unsigned long long)m->off);
-	const struct host_device *dev = &s->devs->dev[m->dev];
-	char why[IMAGE_LOCK_WHY_MAX] = "";
-	if (image_lock_metadata(dev->fd, dev->name, s->devs->force_share, why,
-				sizeof(why)) < 0)
-		return reply_note(s, m, -EAGAIN, why);
+	char why[128];
+	if (result_store_add(s->sinks.results, s->region + m->buf, m->len, why,
+			     sizeof(why)) < 0)
+		return violation(s, "%s", why);
 	m->ret = 0;
 	return HC_SERVE_CONTINUE;
 }
+
+static enum hc_serve_result serve_progress(struct hc_server *s, struct hc_msg *m)
+{
+	if (!s->sinks.progress)
+		return violation(s, "progress from a command that shows none");
+	if (progress_report(s->sinks.progress, m->off, m->off2) < 0)
+		return violation(s, "progress %llu of %llu after %llu",
+				 (unsigned long long)m->off, (unsigned long long)m->off2,
+				 (unsigned long long)s->sinks.progress->done);
+	m->ret = 0;
+	return HC_SERVE_CONTINUE;
+}
+
+typedef enum hc_serve_result (*serve_fn)(struct hc_server *s, struct hc_msg *m);
+
+static const serve_fn servers[HC_OP__COUNT] = {
+	[HC_OP_READ] = serve_io,
+	[HC_OP_WRITE] = serve_io,
+	[HC_OP_COPY] = serve_copy,
+	[HC_OP_SIZE] = serve_size,
+	[HC_OP_TRUNCATE] = serve_truncate,
+	[HC_OP_MESSAGE] = serve_message,
+	[HC_OP_OPEN_CHILD] = serve_open_child,
+	[HC_OP_LOCK] = serve_lock,
+	[HC_OP_CREATE] = serve_create,
+	[HC_OP_DEV_INFO] = serve_dev_info,
+	[HC_OP_EXTENTS] = serve_extents,
+	[HC_OP_RESULT] = serve_result,
+	[HC_OP_PROGRESS] = serve_progress,
+	[HC_OP_ADD_OUTPUT] = serve_add_output,
+};
 
 enum hc_serve_result hc_server_handle(struct hc_server *s)
 {
@@ -316,26 +433,15 @@ enum hc_serve_result hc_server_handle(struct hc_server *s)
 	m.ret = -EINVAL;
 	m.ret2 = 0;
 
-	enum hc_serve_result r;
-	switch (m.op) {
-	case HC_OP_READ:
-	case HC_OP_WRITE: r = serve_io(s, &m); break;
-	case HC_OP_COPY: r = serve_copy(s, &m); break;
-	case HC_OP_SIZE: r = serve_size(s, &m); break;
-	case HC_OP_TRUNCATE: r = serve_truncate(s, &m); break;
-	case HC_OP_EXTENT: r = serve_extent(s, &m); break;
-	case HC_OP_MESSAGE: r = serve_message(s, &m); break;
-	case HC_OP_OPEN_BACKING: r = serve_open_backing(s, &m); break;
-	case HC_OP_LOCK: r = serve_lock(s, &m); break;
-	case HC_OP_CREATE: r = serve_create(s, &m); break;
-	case HC_OP_EXIT:
+	if (m.op == HC_OP_EXIT) {
 		if (m.off > 255)
 			return violation(s, "exit with status %llu", (unsigned long long)m.off);
 		s->exit_status = (int)m.off;
 		return HC_SERVE_EXIT;
-	default:
-		return violation(s, "unknown hostcall %u", m.op);
 	}
+	if (m.op >= HC_OP__COUNT || !servers[m.op])
+		return violation(s, "unknown hostcall %u", m.op);
+	enum hc_serve_result r = servers[m.op](s, &m);
 	if (r == HC_SERVE_CONTINUE) {
 		struct hc_msg *reply = (struct hc_msg *)(s->region + HC_REGION_MAILBOX_OFF);
 		reply->ret = m.ret;

@@ -9,6 +9,15 @@
 #include <stdint.h>
 
 #include "devices.h"
+#include "progress.h"
+#include "result_store.h"
+
+/* Where a run's results and progress go; the caller owns both, and either
+ * may be NULL (the command sends none: a report is then a violation). */
+struct hc_sinks {
+	struct result_store *results; /* HC_OP_RESULT, rendered after the run */
+	struct progress *progress;    /* HC_OP_PROGRESS */
+};
 
 enum hc_serve_result {
 	HC_SERVE_CONTINUE = 0, /* reply written; resume the sandbox */
@@ -31,12 +40,13 @@ struct hc_server {
 	 * not read; note i + 1 is notes[i]. */
 	char *notes[HC_MAX_NOTES];
 	uint32_t n_notes;
+	struct hc_sinks sinks;
 	int exit_status;
 	char violation[256];
 };
 
 void hc_server_init(struct hc_server *s, struct host_devices *devs,
-		    uint8_t *region, uint64_t region_len);
+		    const struct hc_sinks *sinks, uint8_t *region, uint64_t region_len);
 enum hc_serve_result hc_server_handle(struct hc_server *s);
 /* Frees the notes. */
 void hc_server_fini(struct hc_server *s);

@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../abi/job.h"
 #include "devices.h"
 #include "host_signals.h"
 #include "image_lock.h"
@@ -28,7 +27,7 @@
 
 void output_init(struct host_output *o)
 {
-	*o = (struct host_output){ .dir_fd = -1, .fd = -1, .place_fd = -1 };
+	*o = (struct host_output){ .dir_fd = -1, .fd = -1, .place_fd = -1, .tmp_slot = -1 };
 }
 
 static mode_t new_file_mode(void)
@@ -70,7 +69,7 @@ static void create_temp(struct host_output *o, mode_t mode)
 		o->prep_errno = errno;
 		o->tmp[0] = '\0';
 	} else {
-		host_signals_track(o->dir_fd, o->tmp);
+		o->tmp_slot = host_signals_track(o->dir_fd, o->tmp);
 	}
 	host_signals_restore(&saved);
 	if (fd < 0)
@@ -133,16 +132,21 @@ static int check_target_locks(const struct host_output *o, int fd)
 	return 0;
 }
 
-static bool is_input(const struct host_devices *d, const struct stat *st)
+/* The command-line input st is, or NULL. */
+static const struct host_device *input_of(const struct host_devices *d,
+					  const struct stat *st)
 {
-	const struct host_device *in = &d->dev[CORDON_DEV_INPUT];
-	return st->st_dev == in->st_dev && st->st_ino == in->st_ino;
+	for (uint32_t i = 0; i < d->count; i++)
+		if ((d->dev[i].access & DEV_CAN_READ) && d->dev[i].kind == 0 &&
+		    st->st_dev == d->dev[i].st_dev && st->st_ino == d->dev[i].st_ino)
+			return &d->dev[i];
+	return NULL;
 }
 
-static int refuse_input(const struct host_devices *d, const struct host_output *o)
+static int refuse_input(const struct host_device *in, const struct host_output *o)
 {
 	report_error("'%s' is the input image '%s'; refusing to overwrite it", o->path,
-		     d->dev[CORDON_DEV_INPUT].name);
+		     in->name);
 	return -1;
 }
 
@@ -161,10 +165,11 @@ static int prepare_regular(struct host_devices *d, struct host_output *o,
 	struct stat st;
 	char real[PATH_MAX];
 	int ret = 0;
+	const struct host_device *in = NULL;
 	if (fstat(fd, &st) < 0 || devices_real_path(d, fd, real) < 0)
 		o->prep_errno = errno ? errno : EIO;
-	else if (is_input(d, &st))
-		ret = refuse_input(d, o);
+	else if ((in = input_of(d, &st)))
+		ret = refuse_input(in, o);
 	else if (check_target_locks(o, fd) < 0)
 		ret = -1;
 	close(fd);
@@ -182,8 +187,9 @@ static int prepare_regular(struct host_devices *d, struct host_output *o,
 static int prepare_existing(struct host_devices *d, struct host_output *o,
 			    const char *path, const struct stat *st)
 {
-	if (is_input(d, st))
-		return refuse_input(d, o);
+	const struct host_device *in = input_of(d, st);
+	if (in)
+		return refuse_input(in, o);
 	if (S_ISREG(st->st_mode))
 		return prepare_regular(d, o, path);
 	if (S_ISDIR(st->st_mode)) {
@@ -245,15 +251,15 @@ static int prepare_dangling(struct host_devices *d, struct host_output *o,
 	return 0;
 }
 
-int output_prepare(struct host_devices *d, const char *path, const char *fmt,
-		   uint64_t max_virtual)
+int output_prepare(struct host_devices *d, struct host_output *o, const char *path,
+		   const char *fmt, uint64_t max_virtual)
 {
-	struct host_output *o = &d->out;
+	char *owned = o->owned_path; /* set by devices_add_derived_output */
 	output_init(o);
+	o->owned_path = owned;
 	o->path = path;
 	o->fmt = fmt;
 	o->max_virtual = max_virtual;
-	d->dev[CORDON_DEV_OUTPUT].name = path;
 
 	struct stat st;
 	if (lstat(path, &st) < 0) {
@@ -284,7 +290,7 @@ int output_prepare(struct host_devices *d, const char *path, const char *fmt,
 }
 
 /* A device named by of=, opened now for writing. */
-static int open_in_place(struct host_devices *d, struct host_output *o, char *note,
+static int open_in_place(const struct host_devices *d, struct host_output *o, char *note,
 			 size_t note_len)
 {
 	char num[16];
@@ -313,9 +319,10 @@ static int open_in_place(struct host_devices *d, struct host_output *o, char *no
 	return 0;
 }
 
-int output_create(struct host_devices *d, uint64_t size, char *note, size_t note_len)
+int output_create(struct host_devices *d, uint32_t dev, uint64_t size, char *note,
+		  size_t note_len)
 {
-	struct host_output *o = &d->out;
+	struct host_output *o = devices_output(d, dev);
 	int ret = 0;
 	if (o->prep_errno) {
 		snprintf(note, note_len, "Could not create '%s': %s", o->path,
@@ -341,7 +348,7 @@ int output_create(struct host_devices *d, uint64_t size, char *note, size_t note
 		return ret;
 	o->cap = output_cap(o->fmt, size);
 	o->created = true;
-	d->dev[CORDON_DEV_OUTPUT].fd = o->fd;
+	d->dev[dev].fd = o->fd;
 	return 0;
 }
 
@@ -363,7 +370,8 @@ int output_commit(struct host_output *o)
 	int ret = renameat(o->dir_fd, o->tmp, o->dir_fd, o->base);
 	int err = errno;
 	if (ret == 0) {
-		host_signals_untrack();
+		host_signals_untrack(o->tmp_slot);
+		o->tmp_slot = -1;
 		o->tmp[0] = '\0';
 	}
 	host_signals_restore(&saved);
@@ -382,7 +390,8 @@ void output_abort(struct host_output *o)
 	sigset_t saved;
 	host_signals_block(&saved);
 	unlinkat(o->dir_fd, o->tmp, 0);
-	host_signals_untrack();
+	host_signals_untrack(o->tmp_slot);
+	o->tmp_slot = -1;
 	o->tmp[0] = '\0';
 	host_signals_restore(&saved);
 }
@@ -396,6 +405,8 @@ void output_close(struct host_output *o)
 	if (o->place_fd >= 0)
 		close(o->place_fd);
 	free(o->base);
+	free(o->owned_path);
 	o->fd = o->dir_fd = o->place_fd = -1;
 	o->base = NULL;
+	o->owned_path = NULL;
 }

@@ -31,7 +31,8 @@ enum output_kind {
 #define OUTPUT_TMP_NAME_MAX 32
 
 struct host_output {
-	const char *path;       /* of= as typed, for messages */
+	const char *path;       /* of= as typed (or derived from it), for messages */
+	char *owned_path;       /* path, when this struct owns it */
 	const char *fmt;        /* the output format the job asks for */
 	uint64_t max_virtual;   /* the largest virtual size the job can produce */
 	enum output_kind kind;
@@ -39,6 +40,7 @@ struct host_output {
 	int dir_fd;             /* REPLACE: O_PATH of the directory it lands in */
 	char *base;             /* REPLACE: its name in that directory */
 	char tmp[OUTPUT_TMP_NAME_MAX]; /* REPLACE: the temporary's name, "" if none */
+	int tmp_slot;           /* its entry in host_signals' table, or -1 */
 	int fd;                 /* the file written (temporary or device), or -1 */
 	int place_fd;           /* IN_PLACE: O_PATH of the device, opened at create */
 	bool created;           /* the sandbox has created it */
@@ -61,13 +63,14 @@ void output_init(struct host_output *o);
  * for output_create.  For a regular target the temporary file is created
  * here, removed again by output_abort.
  */
-int output_prepare(struct host_devices *d, const char *path, const char *fmt,
-		   uint64_t max_virtual);
+int output_prepare(struct host_devices *d, struct host_output *o, const char *path,
+		   const char *fmt, uint64_t max_virtual);
 /*
- * The sandbox creates the output with virtual size `size`: 0, or -errno
- * with qemu-img's words for the cause in note.  Sets the output's cap.
+ * The sandbox creates output device dev with virtual size `size`: 0, or
+ * -errno with qemu-img's words for the cause in note.  Sets its cap.
  */
-int output_create(struct host_devices *d, uint64_t size, char *note, size_t note_len);
+int output_create(struct host_devices *d, uint32_t dev, uint64_t size, char *note,
+		  size_t note_len);
 /* Success: flush and move into place.  -1 on failure (message printed). */
 int output_commit(struct host_output *o);
 /* Failure: remove what this run created; an existing target is untouched. */

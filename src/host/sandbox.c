@@ -33,7 +33,8 @@ void sandbox_prewarm(enum sandbox_kind kind)
 }
 
 int sandbox_run(enum sandbox_kind kind, const struct sandbox_limits *lim,
-		const struct cordon_job *job, struct host_devices *devs)
+		const struct cordon_job *job, struct host_devices *devs,
+		const struct hc_sinks *sinks)
 {
 	bool kvm = kind != SANDBOX_PROCESS && sandbox_kvm_usable();
 	if (kind == SANDBOX_KVM && !kvm) {
@@ -41,5 +42,6 @@ int sandbox_run(enum sandbox_kind kind, const struct sandbox_limits *lim,
 			     "use --sandbox=process");
 		return 1;
 	}
-	return kvm ? sandbox_kvm_run(lim, job, devs) : sandbox_process_run(lim, job, devs);
+	return kvm ? sandbox_kvm_run(lim, job, devs, sinks)
+		   : sandbox_process_run(lim, job, devs, sinks);
 }

@@ -9,6 +9,7 @@
 
 #include "../abi/job.h"
 #include "devices.h"
+#include "hostcall_server.h"
 
 enum sandbox_kind { SANDBOX_AUTO, SANDBOX_KVM, SANDBOX_PROCESS };
 
@@ -30,7 +31,8 @@ int sandbox_kind_parse(const char *s, enum sandbox_kind *out);
  * and "the sandbox stopped: <reason>" are printed on stderr.
  */
 int sandbox_run(enum sandbox_kind kind, const struct sandbox_limits *lim,
-		const struct cordon_job *job, struct host_devices *devs);
+		const struct cordon_job *job, struct host_devices *devs,
+		const struct hc_sinks *sinks);
 
 /* Starts what can be started before the run's files are open (for KVM:
  * creating the VM, asking for its CPUID) on a thread of its own;
@@ -41,9 +43,9 @@ void sandbox_prewarm(enum sandbox_kind kind);
  * sandbox_run. */
 int sandbox_kvm_usable(void);
 void sandbox_kvm_prewarm(void);
-int sandbox_kvm_run(const struct sandbox_limits *lim,
-		    const struct cordon_job *job, struct host_devices *devs);
-int sandbox_process_run(const struct sandbox_limits *lim,
-			const struct cordon_job *job, struct host_devices *devs);
+int sandbox_kvm_run(const struct sandbox_limits *lim, const struct cordon_job *job,
+		    struct host_devices *devs, const struct hc_sinks *sinks);
+int sandbox_process_run(const struct sandbox_limits *lim, const struct cordon_job *job,
+			struct host_devices *devs, const struct hc_sinks *sinks);
 
 #endif

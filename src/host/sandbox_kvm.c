@@ -537,7 +537,7 @@ static int guest_image(struct kvm_image *img, struct sandbox_limits *lim,
 /* Everything up to the first KVM_RUN; on failure the reason is printed. */
 static int vmm_setup(struct vmm *v, const struct sandbox_limits *lim,
 		     struct kvm_image *img, const struct cordon_job *job,
-		     struct host_devices *devs)
+		     struct host_devices *devs, const struct hc_sinks *sinks)
 {
 	v->timeout_ms = lim->timeout_ms;
 	if (vm_create(v, lim, img, job) < 0) {
@@ -545,7 +545,7 @@ static int vmm_setup(struct vmm *v, const struct sandbox_limits *lim,
 		return -1;
 	}
 	test_cr4(&v->vm);
-	hc_server_init(&v->server, devs, v->vm.mem, v->vm.mem_len);
+	hc_server_init(&v->server, devs, sinks, v->vm.mem, v->vm.mem_len);
 	v->server.buf_floor = img->end; /* the guest's heap; checked by vm_create */
 	int err = watchdog_arm(v);
 	if (err < 0) {
@@ -563,8 +563,8 @@ static int vmm_setup(struct vmm *v, const struct sandbox_limits *lim,
 	return 0;
 }
 
-int sandbox_kvm_run(const struct sandbox_limits *lim,
-		    const struct cordon_job *job, struct host_devices *devs)
+int sandbox_kvm_run(const struct sandbox_limits *lim, const struct cordon_job *job,
+		    struct host_devices *devs, const struct hc_sinks *sinks)
 {
 	struct sandbox_limits l = *lim;
 	struct kvm_image img;
@@ -576,7 +576,7 @@ int sandbox_kvm_run(const struct sandbox_limits *lim,
 	vm_init(&v.vm);
 	uint64_t t0 = now_us();
 	enum run_state st = RUN_STOPPED;
-	bool started = vmm_setup(&v, &l, &img, job, devs) == 0;
+	bool started = vmm_setup(&v, &l, &img, job, devs, sinks) == 0;
 	test_timing("setup", t0);
 	if (started)
 		st = vmm_loop(&v);

@@ -261,8 +261,8 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-int sandbox_process_run(const struct sandbox_limits *lim,
-			const struct cordon_job *job, struct host_devices *devs)
+int sandbox_process_run(const struct sandbox_limits *lim, const struct cordon_job *job,
+			struct host_devices *devs, const struct hc_sinks *sinks)
 {
 	uint64_t len = lim->mem_bytes;
 	struct child_fds f = { -1, -1, -1, -1 };
@@ -298,7 +298,7 @@ int sandbox_process_run(const struct sandbox_limits *lim,
 		goto out;
 	}
 	struct hc_server srv;
-	hc_server_init(&srv, devs, region, len);
+	hc_server_init(&srv, devs, sinks, region, len);
 	status = serve(&srv, pid, parent[0], parent[1], lim->timeout_ms);
 	hc_server_fini(&srv);
 out:

@@ -1,5 +1,5 @@
 /*
- * After ../shared/redteam/rt_probe.c: OPEN_BACKING as a host file-system
+ * After ../shared/redteam/rt_probe.c: OPEN_CHILD (backing) as a host file-system
  * oracle (which host files exist, which are readable), and /proc/self/fd/N
  * to attach the host's own descriptors -- the temporary output among them
  * -- as inputs.  Every name must be refused with the same -EACCES; the
@@ -50,7 +50,8 @@ static void say(struct hc_client *c, const char *s)
 
 static void probe(struct hc_client *c, const char *name)
 {
-	struct hc_msg req = { .op = HC_OP_OPEN_BACKING, .dev = CORDON_DEV_INPUT,
+	struct hc_msg req = { .op = HC_OP_OPEN_CHILD, .dev = payload_in(c),
+			      .dev2 = HC_CHILD_BACKING,
 			      .len = to_msgbuf(name), .buf = HC_REGION_MSGBUF_OFF };
 	int64_t r = raw_hostcall(c, &req);
 	char line[200] = "probe ", *p = line + 6;
@@ -72,12 +73,12 @@ void sandbox_entry(struct hc_client *c, void *heap, size_t heap_len)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		probe(c, names[i]);
 	/* Create the output, then look for it among the host's descriptors. */
-	struct hc_msg create = { .op = HC_OP_CREATE, .dev = CORDON_DEV_OUTPUT, .len = 4096 };
+	struct hc_msg create = { .op = HC_OP_CREATE, .dev = payload_out(c), .len = 4096 };
 	raw_hostcall(c, &create);
 	uint8_t *buf = heap;
 	for (int i = 0; i < 16; i++)
 		buf[i] = (uint8_t)("OUTPUT-SECRET-42"[i]);
-	struct hc_msg w = { .op = HC_OP_WRITE, .dev = CORDON_DEV_OUTPUT, .len = 16,
+	struct hc_msg w = { .op = HC_OP_WRITE, .dev = payload_out(c), .len = 16,
 			    .buf = (uint64_t)(uintptr_t)heap };
 	raw_hostcall(c, &w);
 	for (int fd = 3; fd < 16; fd++) {

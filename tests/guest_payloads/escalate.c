@@ -55,7 +55,7 @@ void sandbox_entry(struct hc_client *c, void *heap, size_t heap_len)
 {
 	(void)heap, (void)heap_len;
 	const struct cordon_job *job = (const void *)(c->region + HC_REGION_JOB_OFF);
-	step(job->count);
+	step(job->cmd.dd.count);
 	payload_exit(c, 0); /* the step worked: the test fails */
 	spin_forever();
 }

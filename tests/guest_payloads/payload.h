@@ -26,6 +26,22 @@ static inline int64_t raw_hostcall(struct hc_client *c, const struct hc_msg *req
 	return hc_client_send(c, req, NULL);
 }
 
+/* The dd job's devices, as the host numbered them. */
+static inline const struct cordon_job *payload_job(struct hc_client *c)
+{
+	return (const struct cordon_job *)(const void *)(c->region + HC_REGION_JOB_OFF);
+}
+
+static inline uint32_t payload_in(struct hc_client *c)
+{
+	return payload_job(c)->cmd.dd.in;
+}
+
+static inline uint32_t payload_out(struct hc_client *c)
+{
+	return payload_job(c)->cmd.dd.out;
+}
+
 static inline void payload_exit(struct hc_client *c, int status)
 {
 	struct hc_msg req = { .op = HC_OP_EXIT, .off = (uint64_t)status };

@@ -76,7 +76,7 @@ CASES = {
     "pagetable_write": r"guest exception 14 \(page fault\) .* address 0x8[0-9a-f]{3} error code 0x7",
     "oob_buffer": r"read buffer at 0x[0-9a-f]+ \+ 4096 is outside sandbox memory",
     "bad_device": r"read on device 9, which it was not given",
-    "write_input": r"write on device 1, an input",
+    "write_input": r"write on device 0, an input",
     "huge_len": r"read of 1099511627776 bytes \(the limit is \d+\)",
     "flood": r"more than 64 messages",
     "disk_fill": r"write up to byte 1048576, past the output's limit of 512 bytes",

@@ -22,7 +22,7 @@ CASES = [
     ("loop", "timed out after 2 s"),
     ("bad-buffer", "invalid request: read buffer at 0x"),
     ("bad-device", "invalid request: read on device 7, which it was not given"),
-    ("write-input", "invalid request: write on device 1, an input"),
+    ("write-input", "invalid request: write on device 0, an input"),
     ("huge-length", "invalid request: read of 1099511627776 bytes (the limit is"),
     ("flood", "invalid request: more than 64 messages"),
     ("bad-op", "invalid request: unknown hostcall 57005"),

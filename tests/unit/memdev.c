@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "../../src/abi/job.h"
+#include "../../src/core/output_names.h"
 
 static struct memdev *get(struct memdevs *m, uint32_t dev, bool output)
 {
-	if (dev >= m->count || (dev == CORDON_DEV_OUTPUT) != output) {
+	if (dev >= m->count || m->dev[dev].output != output) {
 		m->violations++;
 		return NULL;
 	}
@@ -45,6 +46,7 @@ static void check_buffer(struct memdevs *m, const void *buf, uint64_t len)
 static int64_t md_read(void *ctx, uint32_t dev, uint64_t off, void *buf, uint64_t len)
 {
 	struct memdevs *m = ctx;
+	m->calls[HC_OP_READ]++;
 	check_buffer(m, buf, len);
 	struct memdev *d = get(m, dev, false);
 	if (!d || len > HC_MAX_IO_LEN)
@@ -62,6 +64,7 @@ static int64_t md_write(void *ctx, uint32_t dev, uint64_t off, const void *buf,
 			uint64_t len)
 {
 	struct memdevs *m = ctx;
+	m->calls[HC_OP_WRITE]++;
 	check_buffer(m, buf, len);
 	struct memdev *d = get(m, dev, true);
 	if (!d || len > HC_MAX_IO_LEN || !d->created) {
@@ -80,6 +83,7 @@ static int64_t md_copy(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
 		       uint64_t dst_off, uint64_t len)
 {
 	struct memdevs *m = ctx;
+	m->calls[HC_OP_COPY]++;
 	struct memdev *s = get(m, src, false), *d = get(m, dst, true);
 	if (!s || !d || len > HC_MAX_COPY_LEN || !d->created)
 		return -CD_EINVAL;
@@ -128,16 +132,12 @@ static bool is_hole(const struct memdev *d, uint64_t off)
 	return d->hole && d->hole[off / MEMDEV_HOLE_BLOCK];
 }
 
-static int64_t md_extent(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
-			 int *is_data)
+/* One data/hole run at off, at most len; past the end a hole of len. */
+static uint64_t one_run(const struct memdev *d, uint64_t off, uint64_t len, bool *is_data)
 {
-	struct memdevs *m = ctx;
-	struct memdev *d = get(m, dev, false);
-	if (!d || len == 0)
-		return -CD_EINVAL;
 	if (off >= d->size) {
-		*is_data = 0;
-		return (int64_t)len;
+		*is_data = false;
+		return len;
 	}
 	bool hole = is_hole(d, off);
 	uint64_t end = off;
@@ -146,7 +146,26 @@ static int64_t md_extent(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
 	if (end > d->size)
 		end = d->size;
 	*is_data = !hole;
-	return (int64_t)(end - off < len ? end - off : len);
+	return end - off < len ? end - off : len;
+}
+
+static int64_t md_extents(void *ctx, uint32_t dev, uint64_t off, uint64_t len,
+			  struct hc_extent *runs, uint32_t max)
+{
+	struct memdevs *m = ctx;
+	check_buffer(m, runs, (uint64_t)max * sizeof(*runs));
+	struct memdev *d = get(m, dev, false);
+	m->calls[HC_OP_EXTENTS]++;
+	if (!d || len == 0 || max == 0 || max > HC_MAX_EXTENT_RUNS)
+		return -CD_EINVAL;
+	uint32_t n = 0;
+	for (uint64_t end = off + len; off < end && n < max; n++) {
+		bool is_data;
+		uint64_t run = one_run(d, off, end - off, &is_data);
+		runs[n] = (struct hc_extent){ .len = run, .is_data = is_data };
+		off += run;
+	}
+	return n;
 }
 
 /* A note as the host keeps it: its id for the sandbox. */
@@ -160,25 +179,25 @@ static uint32_t note(struct memdevs *m, const char *text)
 	return m->nnotes;
 }
 
-/* Names match exactly; a device is attached at most once (a loop). */
-static int64_t md_open_backing(void *ctx, uint32_t from_dev, const char *name,
-			       size_t len, uint32_t *noted)
+/* Names match exactly; a backing file is attached at most once (a loop),
+ * an extent any number of times. */
+static int64_t md_open_child(void *ctx, uint32_t from_dev, uint32_t kind, const char *name,
+			     size_t len, uint32_t *noted)
 {
 	struct memdevs *m = ctx;
 	*noted = 0;
-	if (from_dev == CORDON_DEV_OUTPUT || from_dev >= m->count) {
-		m->violations++;
+	if (!get(m, from_dev, false) || (kind != HC_CHILD_BACKING && kind != HC_CHILD_EXTENT))
 		return -CD_EINVAL;
-	}
-	if (m->refuse_backing) {
-		*noted = note(m, m->refuse_backing);
+	if (m->refuse_child) {
+		*noted = note(m, m->refuse_child);
 		return -CD_EACCES;
 	}
-	for (uint32_t i = 1; i < m->count; i++) {
+	for (uint32_t i = 0; i < m->count; i++) {
 		struct memdev *d = &m->dev[i];
-		if (!d->name || strlen(d->name) != len || memcmp(d->name, name, len) != 0)
+		if (d->output || !d->name || strlen(d->name) != len ||
+		    memcmp(d->name, name, len) != 0)
 			continue;
-		if (d->attached) {
+		if (d->attached && kind == HC_CHILD_BACKING) {
 			*noted = note(m, "it is already in the backing chain (a loop)");
 			return -CD_EACCES;
 		}
@@ -194,8 +213,8 @@ static int64_t md_lock(void *ctx, uint32_t dev, uint32_t kind, uint32_t *noted)
 {
 	struct memdevs *m = ctx;
 	*noted = 0;
-	if (dev == CORDON_DEV_OUTPUT || dev >= m->count || kind != HC_LOCK_METADATA) {
-		m->violations++;
+	if (!get(m, dev, false) || kind != HC_LOCK_METADATA) {
+		m->violations += kind != HC_LOCK_METADATA;
 		return -CD_EINVAL;
 	}
 	m->locks++;
@@ -224,6 +243,62 @@ static int64_t md_create(void *ctx, uint32_t dev, uint64_t size, uint32_t *noted
 		return m->fail_create;
 	}
 	d->created = true;
+	return 0;
+}
+
+static int64_t md_dev_info(void *ctx, uint32_t dev, char *buf, size_t len)
+{
+	struct memdevs *m = ctx;
+	check_buffer(m, buf, len);
+	if (dev >= m->count) {
+		m->violations++;
+		return -CD_EINVAL;
+	}
+	const char *name = m->dev[dev].display ? m->dev[dev].display : "";
+	size_t n = strlen(name);
+	memcpy(buf, name, n < len ? n : len);
+	return (int64_t)n;
+}
+
+/* An extra output, named as the host names it. */
+static int64_t md_add_output(void *ctx, uint32_t dev, uint32_t rule, uint32_t index,
+			     uint32_t *noted)
+{
+	struct memdevs *m = ctx;
+	*noted = 0;
+	struct memdev *parent = get(m, dev, true);
+	if (!parent || m->count == MEMDEV_MAX || rule < HC_NAME_SPLIT_SPARSE ||
+	    rule > HC_NAME_FLAT || index < 1) {
+		m->violations += parent != NULL;
+		return -CD_EINVAL;
+	}
+	char *name = m->names[m->count];
+	output_name(name, sizeof(m->names[0]), parent->display, rule, index, 1);
+	return memdevs_add_output(m, name);
+}
+
+/* Checked as the host checks them (result_store.c). */
+static int64_t md_result(void *ctx, const void *records, size_t len)
+{
+	struct memdevs *m = ctx;
+	check_buffer(m, records, len);
+	char why[128];
+	if (result_store_add(&m->results, records, len, why, sizeof(why)) < 0) {
+		m->violations++;
+		return -CD_EINVAL;
+	}
+	return 0;
+}
+
+static int64_t md_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct memdevs *m = ctx;
+	if (done > total || done < m->progress_done) {
+		m->violations++;
+		return -CD_EINVAL;
+	}
+	m->progress_done = done;
+	m->progress_total = total;
 	return 0;
 }
 
@@ -290,23 +365,37 @@ static void md_free(void *ctx, void *ptr)
 void memdevs_init(struct memdevs *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->count = 1; /* device 0: the output */
 	m->table = (struct hostcalls){
 		.ctx = m, .read = md_read, .write = md_write, .copy = md_copy,
-		.size = md_size, .truncate = md_truncate, .extent = md_extent,
-		.open_backing = md_open_backing,
+		.size = md_size, .truncate = md_truncate, .extents = md_extents,
+		.open_child = md_open_child,
 		.lock = md_lock,
 		.create = md_create,
+		.dev_info = md_dev_info,
+		.add_output = md_add_output,
+		.result = md_result,
+		.progress = md_progress,
 		.message = md_message,
 	};
+	result_store_init(&m->results);
+	/* The layout test_dd_job() names: the output first. */
+	memdevs_add_output(m, "out.raw");
 	m->alloc = (struct core_alloc){ .ctx = m, .alloc = md_alloc, .free = md_free };
 	m->env = (struct core_env){ .hc = &m->table, .mem = &m->alloc };
+}
+
+uint32_t memdevs_add_output(struct memdevs *m, const char *display)
+{
+	uint32_t dev = m->count++;
+	m->dev[dev] = (struct memdev){ .output = true, .display = display };
+	return dev;
 }
 
 uint32_t memdevs_add_input(struct memdevs *m, const void *data, uint64_t size)
 {
 	uint32_t dev = m->count++;
 	struct memdev *d = &m->dev[dev];
+	d->display = "in.raw";
 	d->data = malloc(size ? size : 1);
 	if (size)
 		memcpy(d->data, data, size);
@@ -334,6 +423,7 @@ void memdevs_punch(struct memdevs *m, uint32_t dev, uint64_t off, uint64_t len)
 
 void memdevs_free(struct memdevs *m)
 {
+	result_store_free(&m->results);
 	free(m->blocks);
 	m->blocks = NULL;
 	m->nblocks = m->blocks_cap = 0;

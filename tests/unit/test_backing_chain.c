@@ -113,7 +113,7 @@ static void refusal_is_completed_by_the_host_note(void **state)
 	memdevs_init(&m);
 	uint8_t *top = toy_file("missing.raw", BLK, 1);
 	uint32_t dev = memdevs_add_input(&m, top, HDR + BLK);
-	m.refuse_backing = "Could not open 'sub/missing.raw': No such file or directory";
+	m.refuse_child = "Could not open 'sub/missing.raw': No such file or directory";
 	struct core_ctx ctx;
 	struct image img;
 	assert_int_equal(open_toy(&m, &ctx, &img, dev, "sub/ov.toy"), -CD_EACCES);

@@ -114,7 +114,7 @@ static void no_host_copy_moves_data_through_core(void **state)
 	uint8_t *in = pattern(len);
 	memdevs_add_input(&m, in, len);
 	struct cordon_job job = job_for(512, 0, 0, 0, 0);
-	job.dd_flags |= DD_NO_HOST_COPY;
+	job.flags |= CORDON_JOB_NO_HOST_COPY;
 	assert_int_equal(core_run(&m.env, &job), 0);
 	check_output(&m, in, len, 0, len);
 	assert_int_equal(m.copied, 0);
@@ -134,7 +134,7 @@ static void holes_are_written_when_output_is_not_fresh(void **state)
 	uint32_t dev = memdevs_add_input(&m, in, len);
 	memdevs_punch(&m, dev, 0, 8 * 4096);
 	struct cordon_job job = job_for(512, 0, 0, 0, 0);
-	job.out_zeroed = 0;
+	job.dev[TEST_OUT].roles &= ~CORDON_DEV_ZEROED;
 	assert_int_equal(core_run(&m.env, &job), 0);
 	assert_int_equal(m.written, 8 * 4096);
 	free(in);
@@ -148,17 +148,17 @@ static void errors_in_qemu_img_words(void **state)
 	memdevs_init(&m);
 	memdevs_add_input(&m, "abc", 3);
 	struct cordon_job job = job_for(512, 0, 0, 0, 0);
-	strcpy(job.out_fmt, "foo");
+	strcpy(job.dev[TEST_OUT].fmt, "foo");
 	assert_int_equal(core_run(&m.env, &job), 1);
 	assert_string_equal(m.msgs[0], "Unknown file format");
 
-	strcpy(job.out_fmt, "raw");
-	strcpy(job.in_fmt, "foo");
+	strcpy(job.dev[TEST_OUT].fmt, "raw");
+	strcpy(job.dev[TEST_IN].fmt, "foo");
 	m.nmsgs = 0;
 	assert_int_equal(core_run(&m.env, &job), 1);
 	assert_string_equal(m.msgs[0], "Could not open 'in.raw': Unknown driver 'foo'");
 
-	job.in_fmt[0] = '\0';
+	job.dev[TEST_IN].fmt[0] = '\0';
 	m.fail_truncate = -CD_EACCES;
 	m.nmsgs = 0;
 	assert_int_equal(core_run(&m.env, &job), 1);
@@ -183,7 +183,7 @@ static void errors_in_qemu_img_words(void **state)
 	assert_string_equal(m.msgs[0], "Could not open 'in.raw': Could not read image "
 				       "for determining its format: Input/output error");
 
-	strcpy(job.in_fmt, "raw"); /* no probe: the copy itself fails */
+	strcpy(job.dev[TEST_IN].fmt, "raw"); /* no probe: the copy itself fails */
 	m.dev[0].created = false;
 	m.nmsgs = 0;
 	assert_int_equal(core_run(&m.env, &job), 1);
@@ -204,7 +204,16 @@ static void bad_jobs_are_refused(void **state)
 	job = job_for(0, 0, 0, 0, 0);
 	assert_int_equal(core_run(&m.env, &job), 1);
 	job = job_for(512, 0, 0, 0, 0);
-	memset(job.in_name, 'a', sizeof(job.in_name)); /* unterminated */
+	memset(job.dev[TEST_IN].fmt, 'a', sizeof(job.dev[TEST_IN].fmt)); /* unterminated */
+	assert_int_equal(core_run(&m.env, &job), 1);
+	job = job_for(512, 0, 0, 0, 0);
+	job.cmd.dd.in = 7; /* a device the job does not have */
+	assert_int_equal(core_run(&m.env, &job), 1);
+	job = job_for(512, 0, 0, 0, 0);
+	job.dev[TEST_OUT].roles = CORDON_DEV_READ; /* dd's output must be created */
+	assert_int_equal(core_run(&m.env, &job), 1);
+	job = job_for(512, 0, 0, 0, 0);
+	job.dev[TEST_IN].roles |= 1u << 9; /* a role that does not exist */
 	assert_int_equal(core_run(&m.env, &job), 1);
 	assert_false(m.dev[0].created);
 	memdevs_free(&m);
@@ -215,7 +224,7 @@ static void out_of_memory_is_an_error(void **state)
 	(void)state;
 	struct memdevs m;
 	memdevs_init(&m);
-	m.mem_cap = 16;
+	m.mem_cap = 200; /* the names, not the probe's buffer */
 	memdevs_add_input(&m, "abc", 3);
 	struct cordon_job job = job_for(512, 0, 0, 0, 0);
 	assert_int_equal(core_run(&m.env, &job), 1);

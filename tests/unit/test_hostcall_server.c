@@ -31,27 +31,31 @@ struct fixture {
 	uint8_t *region;
 	char dir[64];
 	char out_path[96];
+	char in_path[96];
+	struct progress progress;
+	struct result_store results;
 };
 
+/* Device 0 is the output, device 1 the input "in" (a file in dir). */
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->region = calloc(1, REGION_LEN);
 	devices_init(&f->devs);
-	f->devs.proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	f->devs.count = 2;
-	f->devs.dev[CORDON_DEV_OUTPUT].role = DEV_ROLE_OUTPUT;
-	f->devs.dev[CORDON_DEV_INPUT].role = DEV_ROLE_INPUT;
-	f->devs.dev[CORDON_DEV_INPUT].name = "in";
-	f->devs.dev[CORDON_DEV_INPUT].fd = memfd_create("in", 0);
-	assert_int_equal(write(f->devs.dev[1].fd, "hello, world", 12), 12);
-	/* Backing names are resolved in a scratch directory. */
 	snprintf(f->dir, sizeof(f->dir), "/tmp/cordon-server-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	f->devs.dev[CORDON_DEV_INPUT].dir = devices_open_dir(&f->devs, f->dir);
 	snprintf(f->out_path, sizeof(f->out_path), "%s/out.raw", f->dir);
-	assert_int_equal(output_prepare(&f->devs, f->out_path, "raw", WINDOW), 0);
-	hc_server_init(&f->srv, &f->devs, f->region, REGION_LEN);
+	assert_int_equal(devices_add_output(&f->devs, f->out_path, "raw", WINDOW), 0);
+	snprintf(f->in_path, sizeof(f->in_path), "%s/in", f->dir);
+	FILE *in = fopen(f->in_path, "w");
+	fputs("hello, world", in);
+	fclose(in);
+	assert_int_equal(devices_add_input(&f->devs, f->in_path), 1);
+	f->devs.dev[1].name = "in"; /* as typed, in a directory: the scratch one */
+	progress_init(&f->progress, NULL, 1.0f);
+	result_store_init(&f->results);
+	struct hc_sinks sinks = { .results = &f->results, .progress = &f->progress };
+	hc_server_init(&f->srv, &f->devs, &sinks, f->region, REGION_LEN);
 	*state = f;
 	return 0;
 }
@@ -60,6 +64,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	hc_server_fini(&f->srv);
+	result_store_free(&f->results);
 	devices_close(&f->devs);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
@@ -118,28 +123,121 @@ static void write_and_copy_reach_the_output(void **state)
 	assert_int_equal(mbox(f)->ret, 10);
 }
 
-static void extent_reports_holes(void **state)
+static void extents_report_many_runs(void **state)
 {
 	struct fixture *f = *state;
-	int fd = f->devs.dev[1].fd;
+	/* data at 0 and at 128 KiB, holes between and after */
+	int fd = open(f->in_path, O_WRONLY);
 	assert_int_equal(ftruncate(fd, 1 << 20), 0);
-	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_EXTENT, .dev = 1,
-						  .off = 65536, .len = 4096 }),
+	assert_int_equal(pwrite(fd, "x", 1, 128 << 10), 1);
+	close(fd);
+	struct hc_extent *runs = (struct hc_extent *)(f->region + HC_REGION_FREE_OFF);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_EXTENTS, .dev = 1, .off = 0,
+						  .len = 1 << 20, .off2 = 16,
+						  .buf = HC_REGION_FREE_OFF }),
 			 HC_SERVE_CONTINUE);
-	assert_int_equal(mbox(f)->ret, 4096);
-	assert_int_equal(mbox(f)->ret2, 0);
-	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_EXTENT, .dev = 1,
-						  .off = 0, .len = 1 << 20 }),
+	assert_int_equal(mbox(f)->ret, 4);
+	uint64_t total = 0;
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(runs[i].is_data, i % 2 == 0);
+		total += runs[i].len;
+	}
+	assert_int_equal(total, 1 << 20);
+	/* As many runs as asked for, no more. */
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_EXTENTS, .dev = 1, .off = 0,
+						  .len = 1 << 20, .off2 = 2,
+						  .buf = HC_REGION_FREE_OFF }),
 			 HC_SERVE_CONTINUE);
-	assert_int_equal(mbox(f)->ret2, 1);
-	assert_true(mbox(f)->ret >= 12 && mbox(f)->ret < (1 << 20));
+	assert_int_equal(mbox(f)->ret, 2);
+}
+
+static void dev_info_gives_the_name(void **state)
+{
+	struct fixture *f = *state;
+	char *buf = (char *)f->region + HC_REGION_FREE_OFF;
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_DEV_INFO, .dev = 1, .len = 64,
+						  .buf = HC_REGION_FREE_OFF }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, 2);
+	assert_memory_equal(buf, "in", 2);
+	memset(buf, '#', 8);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_DEV_INFO, .dev = 0, .len = 3,
+						  .buf = HC_REGION_FREE_OFF }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, (int64_t)strlen(f->out_path));
+	assert_memory_equal(buf, "/tm#", 4); /* cut at len, not past it */
+}
+
+/* An 8-byte record header, then key and value, padded to 8. */
+static size_t rec(uint8_t *p, uint16_t type, const char *key, const void *value,
+		  uint32_t value_len)
+{
+	struct hc_record h = { .type = type, .key_len = key ? (uint16_t)strlen(key) : 0,
+			       .value_len = value_len };
+	memcpy(p, &h, sizeof(h));
+	if (key)
+		memcpy(p + 8, key, h.key_len);
+	if (value)
+		memcpy(p + 8 + h.key_len, value, value_len);
+	size_t n = 8 + h.key_len + value_len;
+	memset(p + n, 0, (8 - n % 8) % 8);
+	return (n + 7) & ~(size_t)7;
+}
+
+static enum hc_serve_result send_results(struct fixture *f, size_t len)
+{
+	return send(f, (struct hc_msg){ .op = HC_OP_RESULT, .len = len,
+					.buf = HC_REGION_FREE_OFF });
+}
+
+static void results_are_checked_then_kept(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *p = f->region + HC_REGION_FREE_OFF;
+	uint64_t size = 1048576;
+	size_t n = rec(p, HC_REC_BEGIN_OBJECT, NULL, NULL, 0);
+	n += rec(p + n, HC_REC_UINT, "virtual-size", &size, 8);
+	n += rec(p + n, HC_REC_STRING, "format", "raw", 3);
+	assert_int_equal(send_results(f, n), HC_SERVE_CONTINUE);
+	assert_false(result_store_complete(&f->results));
+	n = rec(p, HC_REC_END_OBJECT, NULL, NULL, 0);
+	assert_int_equal(send_results(f, n), HC_SERVE_CONTINUE);
+	assert_true(result_store_complete(&f->results));
+	/* Each bad one is refused whole. */
+	size_t kept = f->results.len;
+	n = rec(p, HC_REC_END_OBJECT, NULL, NULL, 0);
+	assert_int_equal(send_results(f, n), HC_SERVE_VIOLATION);
+	assert_non_null(strstr(f->srv.violation, "closes nothing"));
+	n = rec(p, HC_REC_BEGIN_OBJECT, NULL, NULL, 0);
+	n += rec(p + n, HC_REC_UINT, "a key", &size, 8);
+	assert_int_equal(send_results(f, n), HC_SERVE_VIOLATION);
+	n = rec(p, HC_REC_BOOL, NULL, "\2", 1);
+	assert_int_equal(send_results(f, n), HC_SERVE_VIOLATION);
+	n = rec(p, HC_REC_UINT, NULL, &size, 4);
+	assert_int_equal(send_results(f, n), HC_SERVE_VIOLATION);
+	assert_int_equal(send_results(f, 12), HC_SERVE_VIOLATION); /* cut short */
+	assert_int_equal(f->results.len, kept);
+}
+
+static void progress_is_monotonic(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_PROGRESS, .off = 10, .off2 = 100 }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_PROGRESS, .off = 100, .off2 = 100 }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_PROGRESS, .off = 50, .off2 = 100 }),
+			 HC_SERVE_VIOLATION);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_PROGRESS, .off = 101, .off2 = 100 }),
+			 HC_SERVE_VIOLATION);
 }
 
 static void expect_violation(struct fixture *f, struct hc_msg m, const char *what)
 {
 	m.ret = 12345;
 	assert_int_equal(send(f, m), HC_SERVE_VIOLATION);
-	assert_non_null(strstr(f->srv.violation, what));
+	if (!strstr(f->srv.violation, what))
+		fail_msg("violation \"%s\" lacks \"%s\"", f->srv.violation, what);
 	assert_int_equal(mbox(f)->ret, 12345); /* nothing was written back */
 }
 
@@ -148,7 +246,7 @@ static void bad_requests_are_violations(void **state)
 	struct fixture *f = *state;
 	uint64_t buf = HC_REGION_FREE_OFF;
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_READ, .dev = 0, .len = 1, .buf = buf },
-			 "the output");
+			 "an output");
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_WRITE, .dev = 1, .len = 1, .buf = buf },
 			 "an input");
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_READ, .dev = 7, .len = 1, .buf = buf },
@@ -169,11 +267,24 @@ static void bad_requests_are_violations(void **state)
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_READ, .dev = 1, .off = INT64_MAX,
 					     .len = 2, .buf = buf }, "overflows");
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_COPY, .dev = 0, .dev2 = 1, .len = 1 },
-			 "the output");
+			 "an output");
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_TRUNCATE, .dev = 1, .len = 1 },
 			 "an input");
-	expect_violation(f, (struct hc_msg){ .op = HC_OP_EXTENT, .dev = 1, .len = 0 },
-			 "0 bytes");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_EXTENTS, .dev = 1, .len = 0,
+					     .off2 = 1, .buf = buf }, "0 bytes");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_EXTENTS, .dev = 1, .len = 1,
+					     .off2 = HC_MAX_EXTENT_RUNS + 1, .buf = buf }, "runs");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_EXTENTS, .dev = 1, .len = 1,
+					     .off2 = 16, .buf = REGION_LEN - 100 },
+			 "outside sandbox memory");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_OPEN_CHILD, .dev = 1, .dev2 = 9,
+					     .len = 1, .buf = HC_REGION_MSGBUF_OFF },
+			 "unknown kind");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_OPEN_CHILD, .dev = 0,
+					     .dev2 = HC_CHILD_BACKING, .len = 1,
+					     .buf = HC_REGION_MSGBUF_OFF }, "an output");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_DEV_INFO, .dev = 5, .len = 1,
+					     .buf = buf }, "not given");
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_MESSAGE, .level = 9, .len = 1 },
 			 "level");
 	expect_violation(f, (struct hc_msg){ .op = HC_OP_MESSAGE, .len = HC_MAX_MESSAGE_LEN + 1,
@@ -254,8 +365,8 @@ static void messages_are_one_escaped_line(void **state)
 static int64_t open_backing(struct fixture *f, const char *name)
 {
 	memcpy(f->region + HC_REGION_MSGBUF_OFF, name, strlen(name));
-	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_OPEN_BACKING, .dev = 1,
-						  .len = strlen(name),
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_OPEN_CHILD, .dev = 1,
+						  .dev2 = HC_CHILD_BACKING, .len = strlen(name),
 						  .buf = HC_REGION_MSGBUF_OFF }),
 			 HC_SERVE_CONTINUE);
 	return mbox(f)->ret;
@@ -293,8 +404,9 @@ static void refusals_look_alike_to_the_sandbox(void **state)
 	for (uint32_t i = f->srv.n_notes; i < HC_MAX_NOTES; i++)
 		assert_int_equal(open_backing(f, "nonexistent"), -EACCES);
 	memcpy(f->region + HC_REGION_MSGBUF_OFF, "x", 1);
-	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_OPEN_BACKING, .dev = 1,
-						  .len = 1, .buf = HC_REGION_MSGBUF_OFF }),
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_OPEN_CHILD, .dev = 1,
+						  .dev2 = HC_CHILD_BACKING, .len = 1,
+						  .buf = HC_REGION_MSGBUF_OFF }),
 			 HC_SERVE_VIOLATION);
 	assert_non_null(strstr(f->srv.violation, "more than 64 refused requests"));
 }
@@ -303,9 +415,11 @@ static void refusals_look_alike_to_the_sandbox(void **state)
 static void failed_create_is_a_note(void **state)
 {
 	struct fixture *f = *state;
-	output_abort(&f->devs.out);
-	output_close(&f->devs.out);
-	assert_int_equal(output_prepare(&f->devs, "/nonexistent-dir/out.raw", "raw", WINDOW), 0);
+	struct host_output *o = devices_output(&f->devs, 0);
+	output_abort(o);
+	output_close(o);
+	assert_int_equal(output_prepare(&f->devs, o, "/nonexistent-dir/out.raw", "raw", WINDOW),
+			 0);
 	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_CREATE, .dev = 0, .len = 512 }),
 			 HC_SERVE_CONTINUE);
 	assert_int_equal(mbox(f)->ret, -ENOENT);
@@ -337,7 +451,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(read_is_served_into_the_region, setup, teardown),
 		cmocka_unit_test_setup_teardown(write_and_copy_reach_the_output, setup, teardown),
-		cmocka_unit_test_setup_teardown(extent_reports_holes, setup, teardown),
+		cmocka_unit_test_setup_teardown(extents_report_many_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(dev_info_gives_the_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(results_are_checked_then_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(progress_is_monotonic, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_are_violations, setup, teardown),
 		cmocka_unit_test_setup_teardown(message_flood_is_cut_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_output_is_created_once_and_capped, setup, teardown),

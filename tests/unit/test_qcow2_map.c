@@ -9,6 +9,7 @@
 #include "../../src/core/qcow2/qcow2.h"
 #include "memdev.h"
 #include "qcow2_build.h"
+#include "test_job.h"
 
 #define CS 4096u
 
@@ -247,16 +248,8 @@ static void dd_copies_data_host_side(void **state)
 	struct memdevs m;
 	memdevs_init(&m);
 	memdevs_add_input(&m, b.buf, b.len);
-	struct cordon_job job;
-	memset(&job, 0, sizeof(job));
-	job.magic = CORDON_JOB_MAGIC;
-	job.version = CORDON_JOB_VERSION;
-	job.command = CORDON_CMD_DD;
-	job.bs = 512;
-	job.out_zeroed = 1;
-	strcpy(job.out_fmt, "raw");
-	strcpy(job.in_name, "in.qcow2");
-	strcpy(job.out_name, "out.raw");
+	struct cordon_job job = test_dd_job("raw", 512, 0, 0, 0, 0);
+	m.dev[TEST_IN].display = "in.qcow2";
 	assert_int_equal(core_run(&m.env, &job), 0);
 	assert_int_equal(m.dev[0].size, 16 * CS);
 	assert_int_equal(m.copied, 4 * CS);

@@ -233,12 +233,15 @@ static uint64_t rng(void)
 	return rng_state >> 33;
 }
 
+/* What dd asks of a writer (writer_open would set w->sparse from it). */
+static const struct writer_opts dd_opts = { .min_sparse = 512 };
+
 /* piece: bytes per call, or 0 for random pieces. */
 static int drive(struct image_writer *w, const struct disk *d, uint64_t piece)
 {
 	uint64_t pos = 0, max = 3 * CS;
 	uint8_t *buf = malloc(max);
-	int ret = w->ops->create(w);
+	int ret = w->ops->create(w, &dd_opts);
 	for (size_t i = 0; ret == 0 && i <= d->n; i++) {
 		uint64_t next = i < d->n ? d->spans[i].off : d->size;
 		if (next > pos)
@@ -270,8 +273,8 @@ static void write_and_check(const struct disk *d, uint64_t piece, bool zeroed)
 	struct core_ctx ctx;
 	core_ctx_init(&ctx, &m.env);
 	struct image_writer w = { .ops = &qcow2_writer_ops, .ctx = &ctx,
-				  .dev = CORDON_DEV_OUTPUT, .size = d->size,
-				  .zeroed = zeroed };
+				  .dev = TEST_OUT, .size = d->size,
+				  .zeroed = zeroed, .sparse = true };
 	if (!zeroed) { /* a device full of old bytes: all must be overwritten */
 		m.dev[0].data = malloc(8 * MiB);
 		memset(m.dev[0].data, 0xa5, 8 * MiB);
@@ -399,8 +402,8 @@ static void contract_and_memory_errors(void **state)
 	core_ctx_init(&ctx, &m.env);
 	uint8_t buf[1024] = { 1 };
 	struct image_writer w = { .ops = &qcow2_writer_ops, .ctx = &ctx,
-				  .size = 4 * CS, .zeroed = true };
-	assert_int_equal(w.ops->create(&w), 0);
+				  .size = 4 * CS, .zeroed = true, .sparse = true };
+	assert_int_equal(w.ops->create(&w, &dd_opts), 0);
 	assert_int_equal(w.ops->write(&w, 1000, buf, 1000), 0);
 	/* Backwards: refused, and the writer is released. */
 	assert_int_equal(w.ops->write(&w, 1500, buf, 10), -CD_EINVAL);
@@ -409,23 +412,23 @@ static void contract_and_memory_errors(void **state)
 
 	/* Each create below is a new output as far as the host is concerned. */
 	m.dev[0].created = false;
-	assert_int_equal(w.ops->create(&w), 0);
+	assert_int_equal(w.ops->create(&w, &dd_opts), 0);
 	assert_int_equal(w.ops->zero(&w, 0, 4 * CS - 10), 0);
 	assert_int_equal(w.ops->write(&w, 4 * CS - 10, buf, 11), -CD_EINVAL); /* past end */
 	assert_int_equal(m.mem_used, 0);
 
 	m.mem_cap = QW_BATCH_BYTES; /* not enough for the tables too */
-	assert_int_equal(w.ops->create(&w), -CD_ENOMEM);
+	assert_int_equal(w.ops->create(&w, &dd_opts), -CD_ENOMEM);
 	assert_int_equal(m.mem_used, 0);
 	m.mem_cap = 0;
 
 	/* Past qemu's largest L1 table (2 PiB with 64 KiB clusters). */
 	w.size = (1ull << 51) + 512;
-	assert_int_equal(w.ops->create(&w), -CD_EFBIG);
+	assert_int_equal(w.ops->create(&w, &dd_opts), -CD_EFBIG);
 	assert_int_equal(m.mem_used, 0);
 	w.size = 1ull << 51;
 	m.dev[0].created = false;
-	assert_int_equal(w.ops->create(&w), 0);
+	assert_int_equal(w.ops->create(&w, &dd_opts), 0);
 	assert_int_equal(w.ops->finish(&w), 0);
 	assert_int_equal(m.mem_used, 0);
 	assert_int_equal(m.violations, 0);

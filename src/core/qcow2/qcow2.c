@@ -20,11 +20,12 @@ int qcow2_corrupt(struct image *img, const char *fmt, ...)
 }
 
 /* qemu's qcow2_probe(): the magic, a version it could know, a whole header. */
-static int qcow2_probe(const uint8_t *head, size_t len)
+int qcow2_probe(const uint8_t *head, size_t len, const char *filename)
 {
-	if (len < sizeof(struct qcow2_header_disk) || qcow2_be32(head) != QCOW2_MAGIC)
+	(void)filename;
+	if (len < sizeof(struct qcow2_header_disk) || load_be32(head) != QCOW2_MAGIC)
 		return 0;
-	return qcow2_be32(head + 4) >= 2 ? 100 : 0;
+	return load_be32(head + 4) >= 2 ? 100 : 0;
 }
 
 /* Reads up to len bytes at 0 into a zeroed buffer from core_alloc (hostcall
@@ -57,7 +58,7 @@ static int read_first_cluster(struct image *img, struct qcow2 *q, uint8_t **out,
 	int ret = read_head(img, q, 512, &head);
 	if (ret < 0)
 		return ret;
-	uint32_t bits = qcow2_be32(head + 20);
+	uint32_t bits = load_be32(head + 20);
 	core_free(img->ctx, head);
 	*out_len = bits >= QCOW2_MIN_CLUSTER_BITS && bits <= QCOW2_MAX_CLUSTER_BITS
 			   ? (size_t)1 << bits : 512;
@@ -103,7 +104,7 @@ static int load_l1(struct image *img, struct qcow2 *q)
 		return qcow2_corrupt(img, "L1 table at 0x%llx extends past end of file",
 				     (unsigned long long)q->h.l1_table_offset);
 	for (uint64_t i = 0; i < n; i++) {
-		q->l1[i] = qcow2_be64((const uint8_t *)&q->l1[i]);
+		q->l1[i] = load_be64((const uint8_t *)&q->l1[i]);
 		int ret = check_l1_entry(img, i, q->l1[i]);
 		if (ret < 0)
 			return ret;
@@ -190,7 +191,7 @@ static int qcow2_read(struct image *img, uint64_t off, void *buf, uint64_t len)
 
 const struct format_ops format_qcow2 = {
 	.name = "qcow2",
-	.probe = qcow2_probe,
+	.flags = FORMAT_HAS_METADATA,
 	.open = qcow2_open,
 	.close = qcow2_close,
 	.map = qcow2_map,

@@ -12,6 +12,7 @@
 #ifndef CORDON_CORE_QCOW2_H
 #define CORDON_CORE_QCOW2_H
 
+#include "../endian.h"
 #include "../compress.h"
 #include "../format.h"
 
@@ -139,18 +140,6 @@ struct qcow2_header {
  */
 int qcow2_header_decode(const uint8_t *buf, size_t len, uint64_t file_size,
 			struct qcow2_header *h, char *why, size_t why_len);
-
-/* Big-endian loads. */
-static inline uint32_t qcow2_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-	       (uint32_t)p[3];
-}
-
-static inline uint64_t qcow2_be64(const uint8_t *p)
-{
-	return (uint64_t)qcow2_be32(p) << 32 | qcow2_be32(p + 4);
-}
 
 /* ---- L2 table cache (qcow2_cache.c) ------------------------------------------ */
 

@@ -58,12 +58,12 @@ static int decode_fixed(struct dec *d)
 {
 	const uint8_t *b = d->buf;
 	struct qcow2_header *h = d->h;
-	if (qcow2_be32(b) != QCOW2_MAGIC)
+	if (load_be32(b) != QCOW2_MAGIC)
 		return fail(d, -CD_EINVAL, "Image is not in qcow2 format");
-	h->version = qcow2_be32(b + 4);
+	h->version = load_be32(b + 4);
 	if (h->version < 2 || h->version > 3)
 		return fail(d, -CD_ENOTSUP, "Unsupported qcow2 version %u", h->version);
-	h->cluster_bits = qcow2_be32(b + 20);
+	h->cluster_bits = load_be32(b + 20);
 	if (h->cluster_bits < QCOW2_MIN_CLUSTER_BITS ||
 	    h->cluster_bits > QCOW2_MAX_CLUSTER_BITS)
 		return fail(d, -CD_EINVAL, "Unsupported cluster size: 2^%u",
@@ -71,16 +71,16 @@ static int decode_fixed(struct dec *d)
 	d->cluster_size = 1ull << h->cluster_bits;
 	if (d->len < d->cluster_size)
 		return fail(d, -CD_EIO, "Could not read qcow2 header");
-	h->backing_offset = qcow2_be64(b + 8);
-	h->backing_len = qcow2_be32(b + 16);
-	h->size = qcow2_be64(b + 24);
-	h->crypt_method = qcow2_be32(b + 32);
-	h->l1_size = qcow2_be32(b + 36);
-	h->l1_table_offset = qcow2_be64(b + 40);
-	d->reftable_offset = qcow2_be64(b + 48);
-	d->reftable_clusters = qcow2_be32(b + 56);
-	d->nb_snapshots = qcow2_be32(b + 60);
-	d->snapshots_offset = qcow2_be64(b + 64);
+	h->backing_offset = load_be64(b + 8);
+	h->backing_len = load_be32(b + 16);
+	h->size = load_be64(b + 24);
+	h->crypt_method = load_be32(b + 32);
+	h->l1_size = load_be32(b + 36);
+	h->l1_table_offset = load_be64(b + 40);
+	d->reftable_offset = load_be64(b + 48);
+	d->reftable_clusters = load_be32(b + 56);
+	d->nb_snapshots = load_be32(b + 60);
+	d->snapshots_offset = load_be64(b + 64);
 	return 0;
 }
 
@@ -92,10 +92,10 @@ static int decode_v3(struct dec *d)
 		h->refcount_order = 4;
 		h->header_length = QCOW2_V2_HEADER_LEN;
 	} else {
-		h->incompatible = qcow2_be64(b + 72);
-		h->autoclear = qcow2_be64(b + 88);
-		h->refcount_order = qcow2_be32(b + 96);
-		h->header_length = qcow2_be32(b + 100);
+		h->incompatible = load_be64(b + 72);
+		h->autoclear = load_be64(b + 88);
+		h->refcount_order = load_be32(b + 96);
+		h->header_length = load_be32(b + 100);
 		if (h->header_length < QCOW2_V3_HEADER_MIN)
 			return fail(d, -CD_EINVAL, "qcow2 header too short");
 	}
@@ -140,8 +140,8 @@ static int next_ext(struct dec *d, uint64_t *off, uint32_t *magic,
 		return 0;
 	if (d->ext_end - *off < 8)
 		return fail(d, -CD_EINVAL, "Header extension too large");
-	*magic = qcow2_be32(d->buf + *off);
-	*len = qcow2_be32(d->buf + *off + 4);
+	*magic = load_be32(d->buf + *off);
+	*len = load_be32(d->buf + *off + 4);
 	*data = *off + 8;
 	if (*len > d->ext_end - *data)
 		return fail(d, -CD_EINVAL, "Header extension too large");
@@ -196,7 +196,7 @@ static int ext_crypto(struct dec *d, uint64_t data, uint32_t len)
 	if (len != QCOW2_CRYPTO_EXT_LEN)
 		return fail(d, -CD_EINVAL, "CRYPTO header extension size %u, but "
 			    "expected size %u", len, QCOW2_CRYPTO_EXT_LEN);
-	uint64_t off = qcow2_be64(d->buf + data);
+	uint64_t off = load_be64(d->buf + data);
 	if (off % d->cluster_size)
 		return fail(d, -CD_EINVAL, "Encryption header offset '%llu' is not "
 			    "a multiple of cluster size '%llu'",

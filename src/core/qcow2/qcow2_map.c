@@ -149,8 +149,8 @@ int qcow2_lookup(struct image *img, uint64_t off, struct qcow2_run *run)
 		return ret;
 	uint64_t l2_index = (off >> q->cluster_bits) & ((1ull << q->l2_bits) - 1);
 	const uint8_t *p = table + l2_index * q->entry_bytes;
-	uint64_t bitmap = q->h.extended_l2 ? qcow2_be64(p + 8) : 0;
-	ret = classify(img, qcow2_be64(p), bitmap, l2_off, l2_index,
+	uint64_t bitmap = q->h.extended_l2 ? load_be64(p + 8) : 0;
+	ret = classify(img, load_be64(p), bitmap, l2_off, l2_index,
 		       off & (q->cluster_size - 1), run);
 	if (ret == 0)
 		clip_to_file(q, run);

@@ -8,6 +8,7 @@
  * (qcow2_writer_meta.c).
  */
 #include "qcow2_writer_priv.h"
+#include "../io.h"
 
 #include "../overflow.h"
 
@@ -32,22 +33,9 @@ static uint64_t trimmed_len(const uint8_t *p, uint64_t len)
 int qw_pwrite(struct image_writer *w, uint64_t off, const void *buf,
 	      uint64_t len)
 {
-	const struct hostcalls *hc = w->ctx->env->hc;
-	const uint8_t *p = buf;
 	if (w->zeroed)
-		len = trimmed_len(p, len);
-	while (len > 0) {
-		uint64_t chunk = len < HC_MAX_IO_LEN ? len : HC_MAX_IO_LEN;
-		int64_t n = hc->write(hc->ctx, w->dev, off, p, chunk);
-		if (n < 0)
-			return (int)n;
-		if (n == 0 || (uint64_t)n > chunk)
-			return -CD_EIO;
-		p += n;
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	return 0;
+		len = trimmed_len(buf, len);
+	return io_write(w->ctx, w->dev, off, buf, len);
 }
 
 int qw_cluster_off(uint64_t c, uint64_t *off)
@@ -119,7 +107,7 @@ static int set_l1(struct image_writer *w, struct qw_state *s, uint64_t index,
 	int ret = l1_advance(w, s, index / QW_ENTRIES_PER_CLUSTER);
 	if (ret < 0)
 		return ret;
-	qw_be64(s->l1buf + (index % QW_ENTRIES_PER_CLUSTER) * 8, entry);
+	store_be64(s->l1buf + (index % QW_ENTRIES_PER_CLUSTER) * 8, entry);
 	s->l1_dirty = true;
 	return 0;
 }
@@ -149,14 +137,15 @@ static uint8_t *slot(struct qw_state *s)
 	return s->batch + (size_t)s->batch_n * QW_CLUSTER_SIZE;
 }
 
-/* The slot is complete (or dd moved past it): drop it if all zeros, else
- * give it the next host cluster and an L2 entry. */
+/* The slot is complete (or dd moved past it): drop it if all zeros and
+ * the output may be sparse, else give it the next host cluster and an L2
+ * entry. */
 static int commit_slot(struct image_writer *w, struct qw_state *s)
 {
 	if (!s->slot_active)
 		return 0;
 	s->slot_active = false;
-	if (cluster_is_zero(slot(s)))
+	if (w->sparse && cluster_is_zero(slot(s)))
 		return 0;
 	if (!s->l2_active) {
 		memset(s->l2, 0, QW_CLUSTER_SIZE);
@@ -172,7 +161,7 @@ static int commit_slot(struct image_writer *w, struct qw_state *s)
 	if (s->batch_n == 0)
 		s->batch_host = c;
 	s->batch_n++;
-	qw_be64(s->l2 + (s->slot_vc % QW_ENTRIES_PER_CLUSTER) * 8,
+	store_be64(s->l2 + (s->slot_vc % QW_ENTRIES_PER_CLUSTER) * 8,
 		off | QW_OFLAG_COPIED);
 	return s->batch_n == QW_BATCH_CLUSTERS ? flush_batch(w, s) : 0;
 }
@@ -216,7 +205,7 @@ static void qw_release(struct image_writer *w)
 	w->priv = NULL;
 }
 
-/* dd stops at the first error and has no abort call: free on the way out. */
+/* A failed call frees the writer at once; abort() after it is harmless. */
 static int release_on_error(struct image_writer *w, int ret)
 {
 	if (ret < 0)
@@ -317,14 +306,19 @@ static int qw_alloc_buffers(struct image_writer *w, struct qw_state *s)
 	return 0;
 }
 
-static int qw_create(struct image_writer *w)
+static int qw_create(struct image_writer *w, const struct writer_opts *o)
 {
+	int ret = writer_check_opts(w, "qcow2", o, 0);
+	if (ret < 0)
+		return ret;
+	/* Zero runs the copy engine can leave out: a sector's worth. */
+	w->zero_unit = 512;
 	struct qw_state *s = core_alloc(w->ctx, sizeof(*s), 8);
 	if (!s)
 		return -CD_ENOMEM;
 	*s = (struct qw_state){ 0 };
 	w->priv = s;
-	int ret = l1_geometry(w->size, s);
+	ret = l1_geometry(w->size, s);
 	if (ret == 0)
 		ret = qw_alloc_buffers(w, s);
 	uint64_t initial;
@@ -343,6 +337,7 @@ static int qw_create(struct image_writer *w)
 
 const struct writer_ops qcow2_writer_ops = {
 	.create = qw_create,
+	.abort = qw_release,
 	.write = qw_write,
 	/* No host-side copy: data must pass through the writer so that zero
 	 * clusters are found; dd then reads through its bounce buffer. */

@@ -56,7 +56,7 @@ static int write_ref_table(struct image_writer *w, struct qw_state *s,
 		memset(s->batch, 0, (size_t)n * 8);
 		for (uint64_t i = 0; i < n && first + i < r->blocks_n; i++) {
 			uint64_t block = r->table_start + r->table_n + first + i;
-			qw_be64(s->batch + i * 8, block * QW_CLUSTER_SIZE);
+			store_be64(s->batch + i * 8, block * QW_CLUSTER_SIZE);
 		}
 		int ret = qw_cluster_off(r->table_start, &off);
 		if (ret == 0)
@@ -76,7 +76,7 @@ static int write_ref_blocks(struct image_writer *w, struct qw_state *s,
 	for (uint64_t first = 0; first < entries; first += per_chunk) {
 		uint64_t n = entries - first < per_chunk ? entries - first : per_chunk;
 		for (uint64_t i = 0; i < n; i++)
-			qw_be16(s->batch + i * 2, first + i < r->total ? 1 : 0);
+			store_be16(s->batch + i * 2, first + i < r->total ? 1 : 0);
 		int ret = qw_cluster_off(r->table_start + r->table_n, &off);
 		if (ret == 0)
 			ret = qw_pwrite(w, off + first * 2, s->batch, n * 2);
@@ -106,15 +106,15 @@ static const struct {
 
 static void encode_extensions(uint8_t *p)
 {
-	qw_be32(p, QW_EXT_FEATURE_TABLE);
-	qw_be32(p + 4, (uint32_t)(QW_N_FEATURES * 48));
+	store_be32(p, QW_EXT_FEATURE_TABLE);
+	store_be32(p + 4, (uint32_t)(QW_N_FEATURES * 48));
 	p += 8;
 	for (size_t i = 0; i < QW_N_FEATURES; i++, p += 48) {
 		p[0] = qw_features[i].type;
 		p[1] = qw_features[i].bit;
 		memcpy(p + 2, qw_features[i].name, strlen(qw_features[i].name));
 	}
-	qw_be32(p, QW_EXT_END); /* and a zero length: already zeros */
+	store_be32(p, QW_EXT_END); /* and a zero length: already zeros */
 }
 
 /* The version 3 header qemu-img creates: no backing file, no encryption,
@@ -123,17 +123,17 @@ static void encode_header(uint8_t *p, const struct image_writer *w,
 			  const struct qw_state *s, const struct qw_refs *r)
 {
 	memset(p, 0, QW_CLUSTER_SIZE);
-	qw_be32(p + 0, QW_MAGIC);
-	qw_be32(p + 4, QW_VERSION);
-	qw_be32(p + 20, QW_CLUSTER_BITS);
-	qw_be64(p + 24, w->size);
-	qw_be32(p + 36, (uint32_t)s->l1_size);
+	store_be32(p + 0, QW_MAGIC);
+	store_be32(p + 4, QW_VERSION);
+	store_be32(p + 20, QW_CLUSTER_BITS);
+	store_be64(p + 24, w->size);
+	store_be32(p + 36, (uint32_t)s->l1_size);
 	/* qemu leaves the offset 0 when there is no L1 table at all. */
-	qw_be64(p + 40, s->l1_size ? QW_CLUSTER_SIZE : 0);
-	qw_be64(p + 48, r->table_start * QW_CLUSTER_SIZE);
-	qw_be32(p + 56, (uint32_t)r->table_n);
-	qw_be32(p + 96, QW_REFCOUNT_ORDER);
-	qw_be32(p + 100, QW_HEADER_LEN);
+	store_be64(p + 40, s->l1_size ? QW_CLUSTER_SIZE : 0);
+	store_be64(p + 48, r->table_start * QW_CLUSTER_SIZE);
+	store_be32(p + 56, (uint32_t)r->table_n);
+	store_be32(p + 96, QW_REFCOUNT_ORDER);
+	store_be32(p + 100, QW_HEADER_LEN);
 	encode_extensions(p + QW_HEADER_LEN);
 }
 

@@ -17,6 +17,7 @@
 #define CORDON_CORE_QCOW2_QCOW2_WRITER_PRIV_H
 
 #include "qcow2_writer.h"
+#include "../endian.h"
 
 #define QW_CLUSTER_BITS 16u
 #define QW_CLUSTER_SIZE (1u << QW_CLUSTER_BITS)
@@ -62,24 +63,6 @@ struct qw_state {
 	uint64_t l1_win;
 	bool l1_dirty;
 };
-
-static inline void qw_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void qw_be32(uint8_t *p, uint32_t v)
-{
-	qw_be16(p, (uint16_t)(v >> 16));
-	qw_be16(p + 2, (uint16_t)v);
-}
-
-static inline void qw_be64(uint8_t *p, uint64_t v)
-{
-	qw_be32(p, (uint32_t)(v >> 32));
-	qw_be32(p + 4, (uint32_t)v);
-}
 
 /* Writes len bytes at byte offset off of the output (chunked); on a fresh
  * output, trailing zeros are left as holes. */

@@ -1,7 +1,8 @@
 /*
- * Which backing files a sandbox may have.  The sandbox names a file (as
- * written in an image header: any bytes at all); the host decides, without
- * ever open()ing an unchecked path:
+ * Which child files a sandbox may have: backing files and a VMDK
+ * descriptor's extent files.  The sandbox names a file (as written in an
+ * image: any bytes at all); the host decides, without ever open()ing an
+ * unchecked path:
  *
  *   - the name is joined to the naming image's directory as qemu does, and
  *     the result must lie in that directory itself (not below it), or below
@@ -12,15 +13,16 @@
  *     RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV) relative to that directory's
  *     descriptor, so no symlink or mount leads out of it, and nothing is
  *     opened (no FIFO, device or FUSE open) before its type is known;
- *   - it must be a regular file, not the output, not already in the chain,
- *     at most HC_MAX_BACKING_DEPTH links deep; only then is that very inode
- *     reopened read-only.
+ *   - it must be a regular file, not an output; a backing file also not
+ *     already in the chain and at most HC_MAX_BACKING_DEPTH links deep; an
+ *     image names at most HC_MAX_EXTENT_FILES extent files.  Only then is
+ *     that very inode reopened read-only.
  *
  * A refusal gives the sandbox one error, -EACCES, whatever the reason; the
  * reason (qemu-img's words, or the rule) goes into a note for the user.
  */
-#ifndef CORDON_HOST_BACKING_POLICY_H
-#define CORDON_HOST_BACKING_POLICY_H
+#ifndef CORDON_HOST_CHILD_POLICY_H
+#define CORDON_HOST_CHILD_POLICY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -32,12 +34,13 @@
 int backing_allow_dir(struct host_devices *d, const char *dir);
 
 /*
- * Attaches `name` (len bytes from the sandbox) as a new input device for the
- * image on from_dev.  Returns the device number, or -1 with the reason in
+ * Attaches `name` (len bytes from the sandbox) as a new readable device, a
+ * child of kind `kind` (enum hc_child_kind) of the image on from_dev, which
+ * must be readable.  Returns the device number, or -1 with the reason in
  * note (NUL-terminated, printable: sandbox-chosen bytes escaped).  The file
  * gets QEMU's read lock like any input.
  */
-int64_t backing_attach(struct host_devices *d, uint32_t from_dev,
-		       const char *name, size_t len, char *note, size_t note_len);
+int64_t child_attach(struct host_devices *d, uint32_t from_dev, uint32_t kind,
+		     const char *name, size_t len, char *note, size_t note_len);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * Backing-file policy (see backing_policy.h).  A backing file name comes from
- * inside an image, so it is attacker-chosen: "/etc/shadow", ".ssh/id_rsa",
+ * Child-file policy (see child_policy.h).  A backing or extent file name
+ * comes from inside an image, so it is attacker-chosen: "/etc/shadow", ".ssh/id_rsa",
  * "../../home/x/.ssh/id_rsa", "/proc/self/fd/5", a symlink planted beside
  * the image, a FIFO, a path on a hung network mount, a chain that loops or
  * never ends.  The name is first placed lexically under one of the roots the
@@ -8,7 +8,7 @@
  * directories), then resolved by the kernel beneath that root only, then
  * judged by what was resolved before anything is opened for reading.
  */
-#include "backing_policy.h"
+#include "child_policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,6 +137,8 @@ static bool in_system_tree(const char *path)
 struct attach {
 	struct host_devices *d;
 	const struct host_device *from;
+	uint32_t from_dev;
+	uint32_t kind;
 	char shown[TEXT_ESCAPE_SIZE(PATH_MAX)]; /* as messages show it, escaped */
 	char *note;
 	size_t note_len;
@@ -256,11 +258,21 @@ static bool same_file(const struct stat *st, dev_t dev, ino_t ino)
 	return st->st_dev == dev && st->st_ino == ino;
 }
 
-static bool in_chain(const struct host_devices *d, const struct stat *st)
+/* An image of a chain (the command line's images and backing files: not
+ * extents, which name nothing) is st. */
+static bool in_a_chain(const struct host_devices *d, const struct stat *st)
 {
 	for (uint32_t i = 0; i < d->count; i++)
-		if (d->dev[i].role == DEV_ROLE_INPUT &&
+		if ((d->dev[i].access & DEV_CAN_READ) && d->dev[i].kind != HC_CHILD_EXTENT &&
 		    same_file(st, d->dev[i].st_dev, d->dev[i].st_ino))
+			return true;
+	return false;
+}
+
+static bool is_an_output(const struct host_devices *d, const struct stat *st)
+{
+	for (uint32_t i = 0; i < d->n_outs; i++)
+		if (d->outs[i].fd >= 0 && same_file(st, d->outs[i].st_dev, d->outs[i].st_ino))
 			return true;
 	return false;
 }
@@ -293,26 +305,34 @@ static int child_dir(struct host_devices *d, int root, const char *rel)
 	return fd < 0 ? -1 : devices_add_dir(d, fd);
 }
 
-/* Every check passed: a new input device for fd. */
+/* Every check passed: a new readable device for fd. */
 static int64_t add_device(struct attach *a, int fd, const struct stat *st, int dir)
 {
 	struct host_devices *d = a->d;
 	char *name = strdup(a->shown);
-	if (!name) {
+	int dev = name ? devices_add(d) : -1;
+	if (dev < 0) {
+		free(name);
 		close(fd);
 		return not_opened(a, ENOMEM);
 	}
-	uint32_t dev = d->count++;
+	/* devices_add may have moved the table: from is found again. */
+	struct host_device *from = &d->dev[a->from_dev];
 	d->dev[dev] = (struct host_device){
 		.fd = fd,
-		.role = DEV_ROLE_INPUT,
+		.access = DEV_CAN_READ,
+		.kind = a->kind,
+		.parent = a->from_dev,
 		.name = name,
 		.owned_name = name,
 		.dir = dir,
 		.st_dev = st->st_dev,
 		.st_ino = st->st_ino,
-		.depth = a->from->depth + 1,
+		.depth = from->depth + (a->kind == HC_CHILD_BACKING),
+		.out = -1,
 	};
+	if (a->kind == HC_CHILD_EXTENT)
+		from->extents++;
 	return dev;
 }
 
@@ -320,10 +340,11 @@ static int64_t attach_resolved(struct attach *a, int pfd, const struct stat *st,
 			       int root, const char *rel)
 {
 	struct host_devices *d = a->d;
-	const struct host_output *o = &d->out;
-	if (o->fd >= 0 && same_file(st, o->st_dev, o->st_ino))
+	if (is_an_output(d, st))
 		return refuse(a, "it is the output of this run");
-	if (in_chain(d, st))
+	/* A backing chain must not loop; extents may repeat (qemu reads such
+	 * an image), and have no children that could. */
+	if (a->kind == HC_CHILD_BACKING && in_a_chain(d, st))
 		return refuse(a, "it is already in the backing chain (a loop)");
 	int fd = reopen_read_only(d, pfd, st);
 	if (fd < 0)
@@ -343,24 +364,38 @@ static int64_t attach_resolved(struct attach *a, int pfd, const struct stat *st,
 	return add_device(a, fd, st, dir);
 }
 
-int64_t backing_attach(struct host_devices *d, uint32_t from_dev, const char *name,
-		       size_t len, char *note, size_t note_len)
+/* The limits of each kind, before any file is looked at. */
+static int64_t check_limits(struct attach *a)
 {
-	struct attach a = { .d = d, .from = &d->dev[from_dev], .note = note,
-			    .note_len = note_len };
+	const struct host_devices *d = a->d;
+	if (a->kind == HC_CHILD_BACKING && d->backing_none)
+		return refuse(a, "backing files are not allowed (--backing-allow=none)");
+	if (a->kind == HC_CHILD_BACKING && a->from->depth >= HC_MAX_BACKING_DEPTH)
+		return refuse(a, "the backing chain is longer than %u links",
+			      HC_MAX_BACKING_DEPTH);
+	if (a->kind == HC_CHILD_EXTENT && a->from->extents >= HC_MAX_EXTENT_FILES)
+		return refuse(a, "the image names more than %u extent files",
+			      HC_MAX_EXTENT_FILES);
+	if (d->count >= HC_MAX_DEVICES)
+		return refuse(a, "the run has %u files open already", HC_MAX_DEVICES);
+	return 0;
+}
+
+int64_t child_attach(struct host_devices *d, uint32_t from_dev, uint32_t kind,
+		     const char *name, size_t len, char *note, size_t note_len)
+{
+	struct attach a = { .d = d, .from = &d->dev[from_dev], .from_dev = from_dev,
+			    .kind = kind, .note = note, .note_len = note_len };
 	/* The name as qemu-img would show it, made printable. */
-	char joined[PATH_MAX + HC_MAX_BACKING_NAME + 1];
+	char joined[PATH_MAX + HC_MAX_CHILD_NAME + 1];
 	size_t keep = path_combine_prefix(a.from->name, name);
 	snprintf(joined, sizeof(joined), "%.*s%.*s", (int)keep, a.from->name, (int)len, name);
 	text_escape(a.shown, sizeof(a.shown), joined, strlen(joined));
 
 	if (!plain_name(name, len))
 		return refuse(&a, "cordon opens plain file names only");
-	if (d->backing_none)
-		return refuse(&a, "backing files are not allowed (--backing-allow=none)");
-	if (a.from->depth >= HC_MAX_BACKING_DEPTH || d->count >= HC_MAX_DEVICES)
-		return refuse(&a, "the backing chain is longer than %u links",
-			      HC_MAX_BACKING_DEPTH);
+	if (check_limits(&a) < 0)
+		return -1;
 	if (d->proc_fd < 0 || a.from->dir < 0 || !d->dirs[a.from->dir].real)
 		return refuse(&a, "/proc is not mounted, so cordon cannot check where "
 			      "it is");

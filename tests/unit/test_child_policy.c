@@ -1,7 +1,8 @@
 /*
- * The host's backing-file policy on real files in a scratch directory:
- * what an image may name, every way a hostile name is refused, and the note
- * that says why (the sandbox only ever gets -1 / -EACCES).
+ * The host's child-file policy on real files in a scratch directory: what an
+ * image may name as a backing or extent file, every way a hostile name is
+ * refused, and the note that says why (the sandbox only ever gets -1 /
+ * -EACCES).
  *
  *   root/img/ov.img        the image naming files
  *   root/img/base.raw      allowed        root/img/.hidden, .ssh/id_rsa
@@ -29,13 +30,14 @@
 #include <unistd.h>
 
 #include "../../src/abi/job.h"
-#include "../../src/host/backing_policy.h"
+#include "../../src/host/child_policy.h"
 
 struct fx {
 	char root[PATH_MAX];
 	char img[PATH_MAX];
 	char note[8192];
 	struct host_devices devs;
+	uint32_t in; /* the image naming files: root/img/ov.img */
 };
 
 static void put(const struct fx *f, const char *rel, const char *content)
@@ -87,7 +89,10 @@ static int setup(void **state)
 	link_to(f, ".ssh/id_rsa", "img/link-dot");
 	link_to(f, "/proc/self/fd/3", "img/link-proc");
 	snprintf(p, sizeof(p), "%s/img/ov.img", f->root);
-	assert_int_equal(devices_open_input(&f->devs, strdup(p)), 0);
+	devices_init(&f->devs);
+	int in = devices_add_input(&f->devs, strdup(p));
+	assert_true(in >= 0);
+	f->in = (uint32_t)in;
 	*state = f;
 	return 0;
 }
@@ -95,7 +100,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	free((char *)f->devs.dev[CORDON_DEV_INPUT].name);
+	free((char *)f->devs.dev[f->in].name);
 	devices_close(&f->devs);
 	char cmd[PATH_MAX + 16];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
@@ -104,15 +109,21 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int64_t attach_from(struct fx *f, uint32_t from, const char *name)
+static int64_t attach_kind(struct fx *f, uint32_t from, uint32_t kind, const char *name)
 {
 	f->note[0] = '\0';
-	return backing_attach(&f->devs, from, name, strlen(name), f->note, sizeof(f->note));
+	return child_attach(&f->devs, from, kind, name, strlen(name), f->note,
+			    sizeof(f->note));
+}
+
+static int64_t attach_from(struct fx *f, uint32_t from, const char *name)
+{
+	return attach_kind(f, from, HC_CHILD_BACKING, name);
 }
 
 static int64_t attach(struct fx *f, const char *name)
 {
-	return attach_from(f, CORDON_DEV_INPUT, name);
+	return attach_from(f, f->in, name);
 }
 
 /* Refused, with a one-line note naming the file and containing `why`. */
@@ -130,7 +141,7 @@ static void refused(struct fx *f, const char *name, const char *why)
 static void read_back(struct fx *f, int64_t dev, const char *want)
 {
 	char buf[16] = { 0 };
-	assert_true(dev >= 2);
+	assert_true(dev > 0); /* a child: after the image that names it */
 	assert_int_equal(pread(f->devs.dev[dev].fd, buf, sizeof(buf) - 1, 0),
 			 (ssize_t)strlen(want));
 	assert_string_equal(buf, want);
@@ -142,7 +153,8 @@ static void files_in_the_image_directory_are_allowed(void **state)
 	int64_t dev = attach(f, "base.raw");
 	read_back(f, dev, "base");
 	assert_non_null(strstr(f->devs.dev[dev].name, "/img/base.raw"));
-	assert_int_equal(f->devs.dev[dev].role, DEV_ROLE_INPUT);
+	assert_int_equal(f->devs.dev[dev].access, DEV_CAN_READ);
+	assert_int_equal(f->devs.dev[dev].kind, HC_CHILD_BACKING);
 	assert_int_equal(f->devs.dev[dev].depth, 1);
 	/* The same file by another name is the same file: a loop. */
 	refused(f, "./base.raw", "already in the backing chain");
@@ -236,8 +248,8 @@ static void bad_names_and_the_chain_itself(void **state)
 	refused(f, "json:{\"file\":1}", "cordon opens plain file names only");
 	refused(f, "", "cordon opens plain file names only");
 	f->note[0] = '\0';
-	assert_int_equal(backing_attach(&f->devs, CORDON_DEV_INPUT, "base.raw\0x", 10,
-					f->note, sizeof(f->note)), -1);
+	assert_int_equal(child_attach(&f->devs, f->in, HC_CHILD_BACKING, "base.raw\0x", 10,
+				      f->note, sizeof(f->note)), -1);
 	assert_non_null(strstr(f->note, "plain file names only"));
 	refused(f, "ov.img", "already in the backing chain (a loop)");
 }
@@ -264,13 +276,36 @@ static void the_output_is_never_an_input(void **state)
 	struct fx *f = *state;
 	char out[PATH_MAX * 2], alias[PATH_MAX * 2];
 	snprintf(out, sizeof(out), "%s/out.raw", f->img);
-	assert_int_equal(output_prepare(&f->devs, out, "raw", UINT64_MAX), 0);
-	assert_true(f->devs.out.fd >= 0);
+	int dev = devices_add_output(&f->devs, out, "raw", UINT64_MAX);
+	assert_true(dev >= 0);
+	const struct host_output *o = devices_output(&f->devs, (uint32_t)dev);
+	assert_true(o->fd >= 0);
 	/* A name for the temporary output the policy would otherwise allow. */
-	snprintf(out, sizeof(out), "%s/%s", f->img, f->devs.out.tmp);
+	snprintf(out, sizeof(out), "%s/%s", f->img, o->tmp);
 	snprintf(alias, sizeof(alias), "%s/alias.raw", f->img);
 	assert_int_equal(link(out, alias), 0);
 	refused(f, "alias.raw", "it is the output of this run");
+}
+
+/* Extent files: no chain, so the same file may come twice, but an image
+ * names at most HC_MAX_EXTENT_FILES of them. */
+static void extents_repeat_but_are_counted(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = attach_kind(f, f->in, HC_CHILD_EXTENT, "base.raw");
+	int64_t b = attach_kind(f, f->in, HC_CHILD_EXTENT, "base.raw");
+	assert_true(a >= 0 && b >= 0 && a != b);
+	assert_int_equal(f->devs.dev[a].kind, HC_CHILD_EXTENT);
+	assert_int_equal(f->devs.dev[a].depth, 0); /* extents are no backing link */
+	/* the same placement rules as backing files */
+	assert_int_equal(attach_kind(f, f->in, HC_CHILD_EXTENT, "../other/secret"), -1);
+	assert_non_null(strstr(f->note, "outside the directories"));
+	f->devs.dev[f->in].extents = HC_MAX_EXTENT_FILES;
+	assert_int_equal(attach_kind(f, f->in, HC_CHILD_EXTENT, "base.raw"), -1);
+	assert_non_null(strstr(f->note, "names more than 4096 extent files"));
+	/* an extent is no link of the backing chain: the same file may still
+	 * be the image's backing file */
+	read_back(f, attach(f, "base.raw"), "base");
 }
 
 /* A kernel without openat2 (before 5.6), as a seccomp filter that answers
@@ -311,7 +346,7 @@ static void without_openat2_backing_files_are_refused(void **state)
 static void chains_are_capped(void **state)
 {
 	struct fx *f = *state;
-	uint32_t from = CORDON_DEV_INPUT;
+	uint32_t from = f->in;
 	for (unsigned i = 0; i < HC_MAX_BACKING_DEPTH; i++) {
 		char name[32], rel[48];
 		snprintf(name, sizeof(name), "l%u", i);
@@ -341,6 +376,7 @@ int main(void)
 		T(hostile_bytes_are_escaped_in_the_note),
 		T(none_refuses_everything),
 		T(the_output_is_never_an_input),
+		T(extents_repeat_but_are_counted),
 		T(without_openat2_backing_files_are_refused),
 		T(chains_are_capped),
 	};

@@ -1,0 +1,165 @@
+/* The copy engine (see copy.h). */
+#include "copy.h"
+
+/* One map step; large so that hostcalls stay rare. */
+#define COPY_STEP_MAX (1ull << 30)
+/* Bounce buffer for runs that must pass through core. */
+#define COPY_BUF_LEN (4u << 20)
+
+struct copy {
+	struct core_ctx *ctx;
+	struct image *in;
+	struct image_writer *out;
+	const struct copy_opts *o;
+	uint8_t *buf;
+	enum copy_side *failed;
+};
+
+static int fail(struct copy *c, enum copy_side side, int err)
+{
+	*c->failed = side;
+	return err;
+}
+
+/* Reads 8 bytes at a time: the guest's memcmp goes byte by byte. */
+typedef uint64_t __attribute__((may_alias, aligned(8))) word;
+
+static bool all_zero(const uint8_t *p, uint64_t len)
+{
+	uint64_t i = 0;
+	for (; i < len && (uintptr_t)(p + i) % 8; i++)
+		if (p[i])
+			return false;
+	for (; i + 8 <= len; i += 8)
+		if (*(const word *)(const void *)(p + i))
+			return false;
+	for (; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* The piece of [off, off+left) up to the next multiple of unit. */
+static uint64_t piece(uint64_t off, uint64_t left, uint64_t unit)
+{
+	uint64_t m = unit - off % unit;
+	return m < left ? m : left;
+}
+
+/* buf holds the output's [off, off+len): written, except that, with zero
+ * detection on, stretches of whole aligned units that are all zeros become
+ * zero() (a partial unit at either end always counts as data). */
+static int put(struct copy *c, uint64_t off, const uint8_t *buf, uint64_t len)
+{
+	uint64_t unit = c->o->zero_unit;
+	struct image_writer *w = c->out;
+	while (len > 0) {
+		uint64_t n = len;
+		bool zero = false;
+		if (unit) {
+			uint64_t m = piece(off, len, unit);
+			zero = m == unit && all_zero(buf, m);
+			for (n = m; n < len; n += m) {
+				m = piece(off + n, len - n, unit);
+				if ((m == unit && all_zero(buf + n, m)) != zero)
+					break;
+			}
+		}
+		int ret = zero ? w->ops->zero(w, off, n) : w->ops->write(w, off, buf, n);
+		if (ret < 0)
+			return fail(c, COPY_WRITE, ret);
+		off += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int through_buffer(struct copy *c, struct image *owner, const struct extent *ext,
+			  uint64_t pos, uint64_t out_off, uint64_t len)
+{
+	if (!c->buf && !(c->buf = core_alloc(c->ctx, COPY_BUF_LEN, 4096)))
+		return fail(c, COPY_READ, -CD_ENOMEM);
+	struct extent run = *ext;
+	while (len > 0) {
+		uint64_t chunk = len < COPY_BUF_LEN ? len : COPY_BUF_LEN;
+		int ret = image_read_run(owner, &run, pos, c->buf, chunk);
+		if (ret < 0)
+			return fail(c, COPY_READ, ret);
+		if ((ret = put(c, out_off, c->buf, chunk)) < 0)
+			return ret;
+		pos += chunk;
+		out_off += chunk;
+		run.dev_off += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/*
+ * A raw image's data run through the buffer, with zero detection on: the
+ * runs after it in the same file (data, or holes, which read as zeros) are
+ * read with it, up to a buffer, and the detection finds the holes again.
+ * A file with a byte in every 64 KiB is one read per 4 MiB, not per byte.
+ */
+static uint64_t coalesce(struct copy *c, const struct image *owner, uint64_t pos,
+			 uint64_t n, uint64_t len)
+{
+	if (!c->o->zero_unit || owner->ops != &format_raw)
+		return n;
+	while (n < len && n < COPY_BUF_LEN) {
+		struct extent next;
+		struct image *next_owner;
+		uint64_t want = len - n < COPY_BUF_LEN - n ? len - n : COPY_BUF_LEN - n;
+		int64_t m = image_map(c->in, pos + n, want, &next, &next_owner);
+		if (m <= 0 || next_owner != owner ||
+		    (next.kind != EXT_RAW && next.kind != EXT_ZERO))
+			break;
+		n += (uint64_t)m;
+	}
+	return n;
+}
+
+static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
+		uint64_t *done)
+{
+	struct extent ext;
+	struct image *owner;
+	int64_t n = image_map(c->in, pos, len, &ext, &owner);
+	if (n < 0)
+		return fail(c, COPY_READ, (int)n);
+	*done = (uint64_t)n;
+	struct image_writer *w = c->out;
+	int ret;
+	if (c->o->base_depth && owner->depth >= c->o->base_depth)
+		return 0; /* the output's backing file has it */
+	if (ext.kind == EXT_ZERO)
+		ret = w->ops->zero(w, out_off, (uint64_t)n);
+	else if (ext.kind == EXT_RAW && w->ops->copy && c->o->host_copy)
+		ret = w->ops->copy(w, ext.dev, ext.dev_off, out_off, (uint64_t)n);
+	else {
+		if (ext.kind == EXT_RAW)
+			*done = coalesce(c, owner, pos, (uint64_t)n, len);
+		return through_buffer(c, owner, &ext, pos, out_off, *done);
+	}
+	return ret < 0 ? fail(c, COPY_WRITE, ret) : 0;
+}
+
+int copy_range(struct core_ctx *ctx, struct image *in, uint64_t in_off, uint64_t len,
+	       struct image_writer *out, uint64_t out_off, const struct copy_opts *o,
+	       enum copy_side *failed)
+{
+	struct copy c = { .ctx = ctx, .in = in, .out = out, .o = o, .failed = failed };
+	uint64_t done = 0;
+	int ret = 0;
+	while (done < len && ret == 0) {
+		uint64_t n = 0, want = len - done;
+		ret = step(&c, in_off + done, out_off + done,
+			   want < COPY_STEP_MAX ? want : COPY_STEP_MAX, &n);
+		done += n;
+		if (ret == 0 && o->progress)
+			o->progress(o->progress_ctx, done);
+	}
+	core_free(ctx, c.buf);
+	return ret;
+}

@@ -1,0 +1,97 @@
+/* Whole-range device I/O (see io.h). */
+#include "io.h"
+
+static int read_loop(struct core_ctx *ctx, uint32_t dev, uint64_t off, uint8_t *buf,
+		     uint64_t len, bool zeros_past_end)
+{
+	const struct hostcalls *hc = ctx->env->hc;
+	uint64_t done = 0;
+	while (done < len) {
+		uint64_t want = len - done < HC_MAX_IO_LEN ? len - done : HC_MAX_IO_LEN;
+		int64_t n = hc->read(hc->ctx, dev, off + done, buf + done, want);
+		if (n < 0)
+			return (int)n;
+		if ((uint64_t)n > want)
+			return -CD_EIO; /* the host broke its contract */
+		if (n == 0) {
+			if (!zeros_past_end)
+				return -CD_EIO;
+			memset(buf + done, 0, len - done);
+			return 0;
+		}
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+int io_read(struct core_ctx *ctx, uint32_t dev, uint64_t off, void *buf, uint64_t len)
+{
+	return read_loop(ctx, dev, off, buf, len, true);
+}
+
+int io_read_exact(struct core_ctx *ctx, uint32_t dev, uint64_t off, void *buf,
+		  uint64_t len)
+{
+	return read_loop(ctx, dev, off, buf, len, false);
+}
+
+int io_write(struct core_ctx *ctx, uint32_t dev, uint64_t off, const void *buf,
+	     uint64_t len)
+{
+	const struct hostcalls *hc = ctx->env->hc;
+	const uint8_t *p = buf;
+	while (len > 0) {
+		uint64_t chunk = len < HC_MAX_IO_LEN ? len : HC_MAX_IO_LEN;
+		int64_t n = hc->write(hc->ctx, dev, off, p, chunk);
+		if (n < 0)
+			return (int)n;
+		if (n == 0 || (uint64_t)n > chunk)
+			return -CD_EIO;
+		p += n;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+int io_copy(struct core_ctx *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
+	    uint64_t dst_off, uint64_t len)
+{
+	const struct hostcalls *hc = ctx->env->hc;
+	while (len > 0) {
+		uint64_t chunk = len < HC_MAX_COPY_LEN ? len : HC_MAX_COPY_LEN;
+		int64_t n = hc->copy(hc->ctx, src, src_off, dst, dst_off, chunk);
+		if (n < 0)
+			return (int)n;
+		if (n == 0 || (uint64_t)n > chunk)
+			return -CD_EIO;
+		src_off += (uint64_t)n;
+		dst_off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Most names are short: asked for into this much first. */
+#define NAME_GUESS 64u
+
+char *io_dev_name(struct core_ctx *ctx, uint32_t dev)
+{
+	const struct hostcalls *hc = ctx->env->hc;
+	size_t size = NAME_GUESS;
+	for (int tries = 0; tries < 2; tries++) {
+		char *name = core_alloc(ctx, size, 1);
+		if (!name)
+			return NULL;
+		int64_t n = hc->dev_info(hc->ctx, dev, name, size - 1);
+		if (n < 0)
+			n = 0;
+		if ((uint64_t)n < size) {
+			name[n] = '\0';
+			return name;
+		}
+		core_free(ctx, name);
+		size = (size_t)(n < HC_MAX_NAME_LEN ? n : HC_MAX_NAME_LEN) + 1;
+	}
+	return NULL;
+}

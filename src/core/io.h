@@ -1,0 +1,30 @@
+/*
+ * Whole-range device I/O over the hostcall table: each call loops until the
+ * range is done, in pieces the host accepts (HC_MAX_IO_LEN, HC_MAX_COPY_LEN),
+ * so formats never write their own loops.
+ */
+#ifndef CORDON_CORE_IO_H
+#define CORDON_CORE_IO_H
+
+#include "core.h"
+
+/* Reads [off, off+len); what lies past end of file reads as zeros.
+ * 0 or -errno. */
+int io_read(struct core_ctx *ctx, uint32_t dev, uint64_t off, void *buf, uint64_t len);
+/* Reads [off, off+len) that must exist: a short file is -CD_EIO.
+ * 0 or -errno. */
+int io_read_exact(struct core_ctx *ctx, uint32_t dev, uint64_t off, void *buf,
+		  uint64_t len);
+/* Writes all of buf.  0 or -errno. */
+int io_write(struct core_ctx *ctx, uint32_t dev, uint64_t off, const void *buf,
+	     uint64_t len);
+/* Host-side copy of all of [src_off, src_off+len).  0 or -errno (a source
+ * that ends early is -CD_EIO: extents never run past end of file). */
+int io_copy(struct core_ctx *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
+	    uint64_t dst_off, uint64_t len);
+
+/* The device's display name (HC_OP_DEV_INFO), NUL-terminated, from
+ * core_alloc; NULL when it cannot be had (out of memory). */
+char *io_dev_name(struct core_ctx *ctx, uint32_t dev);
+
+#endif

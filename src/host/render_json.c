@@ -1,0 +1,140 @@
+/*
+ * Results as JSON, exactly as qemu-img prints them (--output=json): QEMU's
+ * JSON writer in pretty mode (qobject/json-writer.c).  Four spaces per level;
+ * a member is `"key": value`; members and elements are separated by ",\n";
+ * a container's end goes on a line of its own, also when it is empty
+ * ("{\n}").  Strings are written with \" \\ \b \f \n \r \t, everything else
+ * below 0x20 or above 0x7e as \uXXXX (uppercase, surrogate pairs past the
+ * BMP), and malformed UTF-8 as \uFFFD.
+ */
+#include "render_json.h"
+
+#include <inttypes.h>
+
+struct writer {
+	FILE *f;
+	int depth;
+	bool need_comma;
+};
+
+static void newline(struct writer *w)
+{
+	fprintf(w->f, "\n%*s", 4 * w->depth, "");
+}
+
+/* A code point from strict UTF-8 at s (n bytes left), or -1; *len is how
+ * many bytes it took (1 for a malformed byte, so decoding moves on). */
+static int32_t utf8_decode(const uint8_t *s, size_t n, size_t *len)
+{
+	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t need = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+		    : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	*len = 1;
+	if (need == 0 || need > n)
+		return -1;
+	uint32_t cp = need == 1 ? s[0] : s[0] & (0x7f >> need);
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min[need] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*len = need;
+	return (int32_t)cp;
+}
+
+static void quoted(FILE *f, const uint8_t *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0, len; i < n; i += len) {
+		int32_t cp = utf8_decode(s + i, n - i, &len);
+		switch (cp) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\b': fputs("\\b", f); break;
+		case '\f': fputs("\\f", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (cp < 0)
+				cp = 0xfffd;
+			if (cp > 0xffff)
+				fprintf(f, "\\u%04X\\u%04X", 0xd800 + ((cp - 0x10000) >> 10),
+					0xdc00 + ((cp - 0x10000) & 0x3ff));
+			else if (cp < 0x20 || cp >= 0x7f)
+				fprintf(f, "\\u%04X", (unsigned)cp);
+			else
+				fputc(cp, f);
+		}
+	}
+	fputc('"', f);
+}
+
+/* Before a member or element: the comma and line, and the key. */
+static void before(struct writer *w, const struct result_rec *rec)
+{
+	if (w->need_comma) {
+		fputc(',', w->f);
+		newline(w);
+	} else if (w->depth > 0) {
+		newline(w);
+	}
+	w->need_comma = true;
+	if (rec->key) {
+		quoted(w->f, (const uint8_t *)rec->key, rec->key_len);
+		fputs(": ", w->f);
+	}
+}
+
+static void value(struct writer *w, const struct result_rec *rec)
+{
+	switch (rec->type) {
+	case HC_REC_BEGIN_OBJECT:
+	case HC_REC_BEGIN_ARRAY:
+		before(w, rec);
+		fputc(rec->type == HC_REC_BEGIN_OBJECT ? '{' : '[', w->f);
+		w->depth++;
+		w->need_comma = false;
+		break;
+	case HC_REC_END_OBJECT:
+	case HC_REC_END_ARRAY:
+		w->depth--;
+		newline(w);
+		fputc(rec->type == HC_REC_END_OBJECT ? '}' : ']', w->f);
+		w->need_comma = true;
+		break;
+	case HC_REC_STRING:
+		before(w, rec);
+		quoted(w->f, rec->value, rec->value_len);
+		break;
+	case HC_REC_INT:
+		before(w, rec);
+		fprintf(w->f, "%" PRId64, rec->i);
+		break;
+	case HC_REC_UINT:
+		before(w, rec);
+		fprintf(w->f, "%" PRIu64, (uint64_t)rec->i);
+		break;
+	case HC_REC_BOOL:
+		before(w, rec);
+		fputs(rec->i ? "true" : "false", w->f);
+		break;
+	}
+}
+
+void render_json(FILE *f, const struct result_store *r)
+{
+	struct writer w = { .f = f };
+	size_t pos = 0;
+	struct result_rec rec;
+	while (result_store_next(r, &pos, &rec)) {
+		value(&w, &rec);
+		/* qemu-img prints each top-level value on its own line. */
+		if (w.depth == 0) {
+			fputc('\n', f);
+			w.need_comma = false;
+		}
+	}
+}

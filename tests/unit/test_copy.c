@@ -1,0 +1,247 @@
+/*
+ * The copy engine (src/core/copy.c) against memdev and a writer that
+ * records its calls: holes become zero(), raw runs host-side copies when
+ * allowed, zero detection turns aligned zero units of data into zero(),
+ * runs served from the base depth are left out, progress moves forward,
+ * and a failure says which side it was.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/core/copy.h"
+#include "memdev.h"
+
+#define BLK 4096u
+#define MAX_CALLS 64
+
+struct call {
+	char op; /* 'w' write, 'z' zero, 'c' copy */
+	uint64_t off, len;
+};
+
+struct rec {
+	struct call calls[MAX_CALLS];
+	int n;
+	int fail_write; /* -errno for the next write */
+};
+
+static struct rec *rec_of(struct image_writer *w)
+{
+	return w->priv;
+}
+
+static int log_call(struct image_writer *w, char op, uint64_t off, uint64_t len)
+{
+	struct rec *r = rec_of(w);
+	if (op == 'w' && r->fail_write)
+		return r->fail_write;
+	if (r->n < MAX_CALLS)
+		r->calls[r->n++] = (struct call){ op, off, len };
+	return 0;
+}
+
+static int rw(struct image_writer *w, uint64_t off, const void *buf, uint64_t len)
+{
+	(void)buf;
+	return log_call(w, 'w', off, len);
+}
+
+static int rz(struct image_writer *w, uint64_t off, uint64_t len)
+{
+	return log_call(w, 'z', off, len);
+}
+
+static int rc(struct image_writer *w, uint32_t src, uint64_t src_off, uint64_t off,
+	      uint64_t len)
+{
+	(void)src, (void)src_off;
+	return log_call(w, 'c', off, len);
+}
+
+static const struct writer_ops recorder = { .write = rw, .zero = rz, .copy = rc };
+
+struct fx {
+	struct memdevs m;
+	struct core_ctx ctx;
+	struct image in;
+	struct image_writer out;
+	struct rec rec;
+	uint8_t *data;
+};
+
+/* 16 blocks: data, hole, data with a zero block inside, hole... */
+static void fx_init(struct fx *f)
+{
+	memdevs_init(&f->m);
+	core_ctx_init(&f->ctx, &f->m.env);
+	f->data = calloc(16, BLK);
+	for (int b = 0; b < 16; b++)
+		if (b % 4 == 0 || b % 4 == 1)
+			memset(f->data + b * BLK, 0x40 + b, BLK);
+	memset(f->data + 5 * BLK, 0, BLK); /* a zero block that is data */
+	uint32_t dev = memdevs_add_input(&f->m, f->data, 16 * BLK);
+	memdevs_punch(&f->m, dev, 2 * BLK, 2 * BLK);
+	memdevs_punch(&f->m, dev, 6 * BLK, 2 * BLK);
+	memdevs_punch(&f->m, dev, 10 * BLK, 2 * BLK);
+	memdevs_punch(&f->m, dev, 14 * BLK, 2 * BLK);
+	assert_int_equal(image_open(&f->ctx, dev, "raw", "in.raw", &f->in), 0);
+	f->rec = (struct rec){ 0 };
+	f->out = (struct image_writer){ .ops = &recorder, .ctx = &f->ctx, .priv = &f->rec };
+}
+
+static void fx_free(struct fx *f)
+{
+	image_close(&f->in);
+	assert_int_equal(f->m.mem_used, 0);
+	assert_int_equal(f->m.violations, 0);
+	memdevs_free(&f->m);
+	free(f->data);
+}
+
+static uint64_t total(const struct rec *r, char op)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < r->n; i++)
+		n += r->calls[i].op == op ? r->calls[i].len : 0;
+	return n;
+}
+
+static void holes_zero_and_data_is_copied_on_the_host(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	struct copy_opts o = { .host_copy = true };
+	enum copy_side side = 0;
+	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
+	assert_int_equal(total(&f.rec, 'c'), 8 * BLK);
+	assert_int_equal(total(&f.rec, 'z'), 8 * BLK);
+	assert_int_equal(total(&f.rec, 'w'), 0);
+	/* In order, each byte of the range once. */
+	uint64_t pos = 0;
+	for (int i = 0; i < f.rec.n; i++) {
+		assert_int_equal(f.rec.calls[i].off, pos);
+		pos += f.rec.calls[i].len;
+	}
+	assert_int_equal(pos, 16 * BLK);
+	/* The data/hole map took one EXTENTS call, not one per run. */
+	assert_int_equal(f.m.calls[HC_OP_EXTENTS], 1);
+	fx_free(&f);
+}
+
+static void without_host_copy_data_passes_through(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	struct copy_opts o = { .host_copy = false };
+	enum copy_side side = 0;
+	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
+	assert_int_equal(total(&f.rec, 'w'), 8 * BLK); /* the zero block is data */
+	assert_int_equal(total(&f.rec, 'z'), 8 * BLK);
+	fx_free(&f);
+}
+
+/* With zero detection, the zero block of data is found; and reads of a raw
+ * file coalesce across its holes, the detection finding them again. */
+static void zero_detection_finds_zero_units(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	struct copy_opts o = { .host_copy = false, .zero_unit = 512 };
+	enum copy_side side = 0;
+	/* the holes and the zero block: 9 blocks */
+	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
+	assert_int_equal(total(&f.rec, 'z'), 9 * BLK);
+	assert_int_equal(total(&f.rec, 'w'), 7 * BLK);
+	assert_int_equal(f.m.calls[HC_OP_READ], 1); /* one read across the holes */
+	/* from an unaligned output offset: a partial unit at either end of a
+	 * zero stretch counts as data, and every zero() is whole units */
+	f.rec.n = 0;
+	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 100, &o, &side), 0);
+	assert_int_equal(total(&f.rec, 'w') + total(&f.rec, 'z'), 16 * BLK);
+	assert_true(total(&f.rec, 'z') >= 9 * BLK - 4 * 1024);
+	for (int i = 0; i < f.rec.n; i++)
+		if (f.rec.calls[i].op == 'z')
+			assert_int_equal((f.rec.calls[i].off | f.rec.calls[i].len) % 512, 0);
+	fx_free(&f);
+}
+
+static void the_base_depth_is_left_out(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	f.in.depth = 1; /* as if the image were the output's backing file */
+	struct copy_opts o = { .host_copy = true, .base_depth = 1 };
+	enum copy_side side = 0;
+	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
+	assert_int_equal(f.rec.n, 0);
+	fx_free(&f);
+}
+
+static uint64_t seen[64];
+static int n_seen;
+
+static void note_progress(void *ctx, uint64_t done)
+{
+	(void)ctx;
+	if (n_seen < 64)
+		seen[n_seen++] = done;
+}
+
+static void progress_moves_forward_to_the_end(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	n_seen = 0;
+	struct copy_opts o = { .host_copy = true, .progress = note_progress };
+	enum copy_side side = 0;
+	assert_int_equal(copy_range(&f.ctx, &f.in, BLK, 10 * BLK, &f.out, 0, &o, &side), 0);
+	assert_true(n_seen > 1);
+	for (int i = 1; i < n_seen; i++)
+		assert_true(seen[i] > seen[i - 1]);
+	assert_int_equal(seen[n_seen - 1], 10 * BLK);
+	fx_free(&f);
+}
+
+static void failures_say_which_side(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	struct copy_opts o = { .host_copy = false };
+	enum copy_side side = 0;
+	f.rec.fail_write = -CD_ENOSPC;
+	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side),
+			 -CD_ENOSPC);
+	assert_int_equal(side, COPY_WRITE);
+	f.rec.fail_write = 0;
+	f.m.fail_read = -CD_EIO;
+	side = 0;
+	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side),
+			 -CD_EIO);
+	assert_int_equal(side, COPY_READ);
+	f.m.fail_read = 0;
+	fx_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(holes_zero_and_data_is_copied_on_the_host),
+		cmocka_unit_test(without_host_copy_data_passes_through),
+		cmocka_unit_test(zero_detection_finds_zero_units),
+		cmocka_unit_test(the_base_depth_is_left_out),
+		cmocka_unit_test(progress_moves_forward_to_the_end),
+		cmocka_unit_test(failures_say_which_side),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
