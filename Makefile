@@ -182,12 +182,14 @@ fuzz-smoke: fuzz
 	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); echo "== $$n ($(FUZZ_SMOKE_RUNS) runs)"; \
 		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
 		$$f -runs=$(FUZZ_SMOKE_RUNS) -seed=1 -close_fd_mask=2 $(BUILD)/fuzz/corpus/$$n \
+			$$(test -d fuzz/corpus/$$n && echo fuzz/corpus/$$n) \
 			> $(BUILD)/fuzz/$$n.log 2>&1 || { cat $(BUILD)/fuzz/$$n.log; exit 1; }; \
 		tail -1 $(BUILD)/fuzz/$$n.log; done
 
 fuzz-long: fuzz
 	@set -e; for f in $(FUZZ_BINS); do mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$f); \
-		$$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 $(BUILD)/fuzz/corpus/$$(basename $$f); done
+		$$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 $(BUILD)/fuzz/corpus/$$(basename $$f) \
+			$$(test -d fuzz/corpus/$$(basename $$f) && echo fuzz/corpus/$$(basename $$f)); done
 
 # ---- integration: the real binary against the real qemu-img ----------------
 # In parallel (one worker per core); cases over 1 GiB are a target of their

@@ -35,7 +35,8 @@ enum hc_op {
 			      * ret 0; refused: ret -errno, ret2 = note */
 	HC_OP_DEV_INFO = 12, /* dev, len, buf -> ret the length of the device's
 			      * display name, of which min(len, ret) bytes are
-			      * written into buf (no NUL) */
+			      * written into buf (no NUL); ret2 = enum
+			      * hc_file_type */
 	HC_OP_EXTENTS = 13,  /* dev, off, len, buf = struct hc_extent[off2] ->
 			      * ret runs written: data/hole runs in order from
 			      * off, covering at most len bytes */
@@ -74,14 +75,25 @@ _Static_assert(sizeof(struct hc_extent) == 16, "part of the ABI");
  * (qemu's human text or JSON).  A buffer holds records back to back, each an
  * 8-byte header, then the key, then the value, then padding to 8 bytes.
  * Objects and arrays nest by BEGIN/END records; an array's members have no
- * key.  The host checks every record before it keeps any (render_result.c).
+ * key.  The host checks every record of a call before it keeps any
+ * (src/host/result_store.c).
  */
+/* What kind of file a device is (HC_OP_DEV_INFO): qemu's protocol drivers
+ * decide by it (host_device wants a device), and so must core. */
+enum hc_file_type {
+	HC_FILE_NONE = 0,    /* an output that does not exist yet */
+	HC_FILE_REGULAR = 1,
+	HC_FILE_CHAR = 2,
+	HC_FILE_BLOCK = 3,
+	HC_FILE_FIFO = 4,
+};
+
 enum hc_record_type {
 	HC_REC_BEGIN_OBJECT = 1,
 	HC_REC_END_OBJECT = 2,
 	HC_REC_BEGIN_ARRAY = 3,
 	HC_REC_END_ARRAY = 4,
-	HC_REC_STRING = 5, /* value: UTF-8 text (printable: controls refused) */
+	HC_REC_STRING = 5, /* value: text without NUL; the host escapes it */
 	HC_REC_INT = 6,    /* value: 8 bytes, little-endian two's complement */
 	HC_REC_UINT = 7,   /* value: 8 bytes, little-endian */
 	HC_REC_BOOL = 8,   /* value: 1 byte, 0 or 1 */

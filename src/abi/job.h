@@ -20,7 +20,7 @@
 #define CORDON_JOB_MAGIC 0x626f6a6e64726f63ull /* "cordnjob" */
 #define CORDON_JOB_VERSION 2u
 
-#define CORDON_FMT_NAME_MAX 16u
+#define CORDON_FMT_NAME_MAX 24u /* the longest name qemu knows is 17 */
 /* Devices a command line may name: convert's inputs and its output. */
 #define CORDON_JOB_DEVS_MAX 64u
 
@@ -41,7 +41,7 @@ struct cordon_job_dev {
 	uint32_t reserved;
 	char fmt[CORDON_FMT_NAME_MAX]; /* inputs: "" = probe; outputs: to write */
 };
-_Static_assert(sizeof(struct cordon_job_dev) == 24, "part of the ABI");
+_Static_assert(sizeof(struct cordon_job_dev) == 32, "part of the ABI");
 
 /* Flags for any command (cordon_job.flags). */
 /* Move every byte through the sandbox instead of host-side copies

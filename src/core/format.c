@@ -17,16 +17,65 @@ static const char *driver_kind(enum qemu_driver_kind kind)
 	return kind == QEMU_PROTOCOL ? "protocol" : "filter";
 }
 
+static bool starts_with(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strnlen(s, n) == n && memcmp(s, prefix, n) == 0;
+}
+
+static bool is_device(uint32_t type)
+{
+	return type == HC_FILE_CHAR || type == HC_FILE_BLOCK;
+}
+
+/* A protocol or filter named with -f (or as a backing format): what qemu
+ * does with the plain file, in its words; NULL with the reason recorded. */
+static const struct format_ops *plain_reader(struct core_ctx *ctx, uint32_t dev,
+					     const struct format_info *info,
+					     const char *display_name)
+{
+	if (info->prefix && starts_with(display_name, info->prefix))
+		return core_fail(ctx, -CD_ENOTSUP, "cordon reads image files only: '%s' is "
+				 "a %s driver", info->name, driver_kind(info->kind)), NULL;
+	uint32_t type = io_dev_type(ctx, dev);
+	switch (info->plain) {
+	case PLAIN_REFUSED:
+		return core_fail(ctx, -CD_EINVAL, "%s", info->qemu_error), NULL;
+	case PLAIN_REGULAR:
+		if (type != HC_FILE_REGULAR)
+			return core_fail(ctx, -CD_EINVAL, "'%s' driver requires '%s' to be a "
+					 "regular file", info->name, display_name), NULL;
+		return &format_raw;
+	case PLAIN_DEVICE:
+	case PLAIN_DEVICE_NOT:
+		if (!is_device(type))
+			return core_fail(ctx, -CD_EINVAL, "'%s' driver requires '%s' to be "
+					 "either a character or block device", info->name,
+					 display_name), NULL;
+		if (info->plain == PLAIN_DEVICE_NOT)
+			return core_fail(ctx, -CD_ENOTSUP, "cordon does not use the '%s' "
+					 "driver", info->name), NULL;
+		return &format_raw;
+	case PLAIN_PASS:
+		return &format_raw;
+	case PLAIN_NO_READS:
+		return &format_unreadable;
+	case PLAIN_FORMAT:
+		break;
+	}
+	return core_fail(ctx, -CD_EINVAL, "Unknown driver '%s'", info->name), NULL;
+}
+
 /* What qemu would use for fmt_name, and whether cordon can; NULL with the
  * reason recorded. */
-static const struct format_ops *reader_for(struct core_ctx *ctx, const char *fmt_name)
+static const struct format_ops *reader_for(struct core_ctx *ctx, uint32_t dev,
+					   const char *fmt_name, const char *display_name)
 {
 	const struct format_info *info = format_info(fmt_name);
 	if (!info)
 		return core_fail(ctx, -CD_EINVAL, "Unknown driver '%s'", fmt_name), NULL;
 	if (info->kind != QEMU_FORMAT)
-		return core_fail(ctx, -CD_ENOTSUP, "cordon reads image files only: '%s' is "
-				 "a %s driver", fmt_name, driver_kind(info->kind)), NULL;
+		return plain_reader(ctx, dev, info, display_name);
 	if (!info->ops)
 		return core_fail(ctx, -CD_ENOTSUP, "cordon cannot read %s images yet",
 				 fmt_name), NULL;
@@ -67,8 +116,9 @@ static int image_open_as(struct core_ctx *ctx, uint32_t dev, uint32_t depth,
 			 const char *fmt_name, const char *display_name, struct image *img)
 {
 	*img = (struct image){ .ctx = ctx, .dev = dev, .depth = depth, .name = display_name };
-	const struct format_ops *ops = fmt_name[0] ? reader_for(ctx, fmt_name)
-						   : probe(ctx, dev, display_name);
+	const struct format_ops *ops = fmt_name[0]
+					       ? reader_for(ctx, dev, fmt_name, display_name)
+					       : probe(ctx, dev, display_name);
 	if (!ops)
 		return -CD_EINVAL;
 	img->ops = ops;
@@ -229,11 +279,57 @@ int image_read(struct image *img, uint64_t off, void *buf, uint64_t len)
 enum writer_refusal writer_refusal(const char *fmt)
 {
 	const struct format_info *info = format_info(fmt);
-	if (!info || info->kind == QEMU_PROTOCOL)
+	if (!info)
 		return WRITER_UNKNOWN;
-	if (info->kind == QEMU_FILTER || !info->qemu_creates)
+	/* writer_open() decides these by the target. */
+	if (info->create_by_opening)
+		return WRITER_OK;
+	if (!info->qemu_creates)
 		return WRITER_NO_CREATE;
 	return info->ops && info->ops->writer ? WRITER_OK : WRITER_NOT_YET;
+}
+
+/*
+ * The target as -O's protocol sees it.  'file' writes raw but cannot
+ * resize a device; a protocol without a create function "creates" by
+ * opening the target with it (qemu's bdrv_co_create_opts_simple), so only
+ * an existing device passes for host_device.  0, or -errno with qemu's
+ * message recorded.
+ */
+static int check_target(struct core_ctx *ctx, const struct format_info *info, uint32_t dev)
+{
+	uint32_t type = io_dev_type(ctx, dev);
+	if (!info->create_by_opening) {
+		if (info->plain == PLAIN_REGULAR && is_device(type))
+			return core_fail(ctx, -CD_EINVAL, "Could not resize file: %s",
+					 cd_strerror(CD_EINVAL));
+		return 0;
+	}
+	char *name = io_dev_name(ctx, dev);
+	if (!name)
+		return core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
+	int ret = 0;
+	if (info->prefix && starts_with(name, info->prefix))
+		ret = core_fail(ctx, -CD_ENOTSUP, "cordon writes image files only: '%s' is a "
+				"%s driver", info->name, driver_kind(info->kind));
+	else if (info->plain == PLAIN_REFUSED)
+		ret = core_fail(ctx, -CD_EINVAL, "Protocol driver '%s' does not support image "
+				"creation, and opening the image failed: %s", info->name,
+				info->qemu_error);
+	else if (type == HC_FILE_NONE)
+		ret = core_fail(ctx, -CD_EINVAL, "Protocol driver '%s' does not support image "
+				"creation, and opening the image failed: Could not open '%s': %s",
+				info->name, name, cd_strerror(CD_ENOENT));
+	else if (!is_device(type))
+		ret = core_fail(ctx, -CD_EINVAL, "Protocol driver '%s' does not support image "
+				"creation, and opening the image failed: '%s' driver requires "
+				"'%s' to be either a character or block device", info->name,
+				info->name, name);
+	else if (info->plain == PLAIN_DEVICE_NOT)
+		ret = core_fail(ctx, -CD_ENOTSUP, "cordon does not use the '%s' driver",
+				info->name);
+	core_free(ctx, name);
+	return ret;
 }
 
 int writer_open(struct core_ctx *ctx, const char *fmt, uint32_t dev,
@@ -242,6 +338,9 @@ int writer_open(struct core_ctx *ctx, const char *fmt, uint32_t dev,
 	if (writer_refusal(fmt) != WRITER_OK)
 		return core_fail(ctx, -CD_ENOTSUP, "cordon cannot write %s images", fmt);
 	const struct format_info *info = format_info(fmt);
+	int ret = check_target(ctx, info, dev);
+	if (ret < 0)
+		return ret;
 	*w = (struct image_writer){
 		.ops = info->ops->writer,
 		.ctx = ctx,

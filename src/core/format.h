@@ -111,6 +111,8 @@ struct writer_ops {
 
 extern const struct format_ops format_raw;
 extern const struct format_ops format_qcow2;
+/* Opens, and refuses every read (qemu's snapshot-access; unreadable.c). */
+extern const struct format_ops format_unreadable;
 
 /* ---- every name qemu-img knows (format_table.c) ----------------------- */
 
@@ -118,6 +120,18 @@ enum qemu_driver_kind {
 	QEMU_FORMAT,   /* an image format: probed, opened, perhaps created */
 	QEMU_PROTOCOL, /* how bytes are reached (file, nbd, http...) */
 	QEMU_FILTER,   /* a driver over another (blkdebug, throttle...) */
+};
+
+/* What qemu does with a protocol or filter given a plain local file name
+ * (-f NAME); a format is opened by its ops. */
+enum qemu_plain_use {
+	PLAIN_FORMAT = 0,  /* an image format: not a question for it */
+	PLAIN_REFUSED,     /* qemu cannot open it so: qemu_error says why */
+	PLAIN_REGULAR,     /* 'file': a regular file, its bytes as they are */
+	PLAIN_DEVICE,      /* 'host_device': a character or block device, so */
+	PLAIN_DEVICE_NOT,  /* 'host_cdrom': qemu wants a device, cordon refuses it */
+	PLAIN_PASS,        /* a filter passing the file's bytes through */
+	PLAIN_NO_READS,    /* opens, then every read fails (snapshot-access) */
 };
 
 struct format_info {
@@ -128,12 +142,18 @@ struct format_info {
 	 * file name; NULL: never probed. */
 	int (*probe)(const uint8_t *head, size_t len, const char *filename);
 	const struct format_ops *ops; /* cordon's reader/writer, or NULL */
+	enum qemu_plain_use plain;
+	const char *qemu_error;  /* PLAIN_REFUSED: qemu's words, file-independent */
+	/* A file name starting so would take qemu off the file system (a
+	 * network address, a host directory, a config file): refused. */
+	const char *prefix;
+	/* -O: qemu "creates" by opening the target with it (protocols with
+	 * bdrv_co_create_opts_simple). */
+	bool create_by_opening;
 };
 
 /* The name's entry, or NULL when qemu-img does not know it either. */
 const struct format_info *format_info(const char *name);
-/* cordon's ops for a name, or NULL (unknown, or not read by cordon). */
-const struct format_ops *format_by_name(const char *name);
 
 /* qemu's probe functions (probe.c; qcow2's in qcow2/qcow2.c). */
 int probe_vpc(const uint8_t *h, size_t len, const char *filename);

@@ -6,14 +6,19 @@
  * and parallels beat vdi, dmg beats cloop); then protocols and filters,
  * which are never probed.  A format cordon cannot read yet has its probe
  * and no ops: such an image is refused, never read as raw.
+ *
+ * Drivers Debian ships in qemu-block-extra (curl's ftp/ftps/http/https,
+ * gluster, iscsi/iser, nfs, rbd, ssh) are not in qemu-utils: qemu-img
+ * without that package calls them unknown, and so does cordon.
  */
 #include "format.h"
 
 #define FMT(n, creates, probe_fn, ops_ptr) \
 	{ .name = n, .kind = QEMU_FORMAT, .qemu_creates = creates, .probe = probe_fn, \
 	  .ops = ops_ptr }
-#define PROTOCOL(n) { .name = n, .kind = QEMU_PROTOCOL }
-#define FILTER(n) { .name = n, .kind = QEMU_FILTER }
+/* A driver qemu refuses a plain file name with, in these words. */
+#define NO(n, kind_, why, ...) \
+	{ .name = n, .kind = kind_, .plain = PLAIN_REFUSED, .qemu_error = why, __VA_ARGS__ }
 
 static const struct format_info table[] = {
 	FMT("parallels", true, probe_parallels, NULL),
@@ -29,15 +34,38 @@ static const struct format_info table[] = {
 	FMT("raw", true, probe_raw, &format_raw),
 	FMT("qcow2", true, qcow2_probe, &format_qcow2),
 	FMT("luks", true, probe_luks, NULL),
-	PROTOCOL("file"), PROTOCOL("host_device"), PROTOCOL("host_cdrom"),
-	PROTOCOL("ftp"), PROTOCOL("ftps"), PROTOCOL("http"), PROTOCOL("https"),
-	PROTOCOL("gluster"), PROTOCOL("iscsi"), PROTOCOL("iser"), PROTOCOL("nbd"),
-	PROTOCOL("nfs"), PROTOCOL("null-aio"), PROTOCOL("null-co"), PROTOCOL("nvme"),
-	PROTOCOL("rbd"), PROTOCOL("ssh"), PROTOCOL("vvfat"),
-	FILTER("blkdebug"), FILTER("blklogwrites"), FILTER("blkverify"),
-	FILTER("compress"), FILTER("copy-before-write"), FILTER("copy-on-read"),
-	FILTER("preallocate"), FILTER("quorum"), FILTER("replication"),
-	FILTER("snapshot-access"), FILTER("throttle"),
+
+	/* Protocols: how qemu reaches bytes. */
+	{ .name = "file", .kind = QEMU_PROTOCOL, .qemu_creates = true, .ops = &format_raw,
+	  .plain = PLAIN_REGULAR },
+	{ .name = "host_device", .kind = QEMU_PROTOCOL, .ops = &format_raw,
+	  .plain = PLAIN_DEVICE, .create_by_opening = true },
+	{ .name = "host_cdrom", .kind = QEMU_PROTOCOL, .plain = PLAIN_DEVICE_NOT,
+	  .create_by_opening = true },
+	NO("nbd", QEMU_PROTOCOL, "File name string for NBD must start with 'nbd:'",
+	   .prefix = "nbd:", .create_by_opening = true),
+	NO("nvme", QEMU_PROTOCOL, "'device' option is required", .prefix = "nvme:",
+	   .create_by_opening = true),
+	NO("null-aio", QEMU_PROTOCOL,
+	   "The only allowed filename for this driver is 'null-aio://'",
+	   .prefix = "null-aio:"),
+	NO("null-co", QEMU_PROTOCOL, "The only allowed filename for this driver is 'null-co://'",
+	   .prefix = "null-co:"),
+	NO("vvfat", QEMU_PROTOCOL, "File name string must start with 'fat:'", .prefix = "fat:"),
+
+	/* Filters: drivers over another node. */
+	{ .name = "blkdebug", .kind = QEMU_FILTER, .plain = PLAIN_PASS, .prefix = "blkdebug:" },
+	NO("blklogwrites", QEMU_FILTER, "A block device must be specified for \"log\""),
+	NO("blkverify", QEMU_FILTER, "A block device must be specified for \"raw\"",
+	   .prefix = "blkverify:"),
+	NO("compress", QEMU_FILTER, "Compression is not supported for underlying format: file"),
+	NO("copy-before-write", QEMU_FILTER, "Parameter 'target' is missing"),
+	NO("copy-on-read", QEMU_FILTER, "Block node is read-only"),
+	{ .name = "preallocate", .kind = QEMU_FILTER, .plain = PLAIN_PASS },
+	NO("quorum", QEMU_FILTER, "Number of provided children must be 1 or more"),
+	NO("replication", QEMU_FILTER, "Missing the option mode"),
+	{ .name = "snapshot-access", .kind = QEMU_FILTER, .plain = PLAIN_NO_READS },
+	NO("throttle", QEMU_FILTER, "Please specify a throttle group"),
 };
 
 #define TABLE_LEN (sizeof(table) / sizeof(table[0]))
@@ -48,12 +76,6 @@ const struct format_info *format_info(const char *name)
 		if (strcmp(table[i].name, name) == 0)
 			return &table[i];
 	return NULL;
-}
-
-const struct format_ops *format_by_name(const char *name)
-{
-	const struct format_info *info = format_info(name);
-	return info ? info->ops : NULL;
 }
 
 const struct format_info *format_probe(const uint8_t *head, size_t len,

@@ -50,8 +50,10 @@ struct hostcalls {
 	int64_t (*add_output)(void *ctx, uint32_t dev, uint32_t rule, uint32_t index,
 			      uint32_t *note);
 	/* The device's display name into buf (at most len bytes, no NUL);
-	 * returns its whole length. */
-	int64_t (*dev_info)(void *ctx, uint32_t dev, char *buf, size_t len);
+	 * returns its whole length, and the file's type (enum hc_file_type)
+	 * in *type. */
+	int64_t (*dev_info)(void *ctx, uint32_t dev, char *buf, size_t len,
+			    uint32_t *type);
 	/* Result records (hostcall_abi.h) for the host to render; 0. */
 	int64_t (*result)(void *ctx, const void *records, size_t len);
 	/* done of total units of work; 0. */

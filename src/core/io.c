@@ -75,6 +75,15 @@ int io_copy(struct core_ctx *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
 /* Most names are short: asked for into this much first. */
 #define NAME_GUESS 64u
 
+uint32_t io_dev_type(struct core_ctx *ctx, uint32_t dev)
+{
+	const struct hostcalls *hc = ctx->env->hc;
+	uint32_t type = HC_FILE_NONE;
+	if (hc->dev_info(hc->ctx, dev, NULL, 0, &type) < 0)
+		return HC_FILE_NONE;
+	return type;
+}
+
 char *io_dev_name(struct core_ctx *ctx, uint32_t dev)
 {
 	const struct hostcalls *hc = ctx->env->hc;
@@ -83,7 +92,8 @@ char *io_dev_name(struct core_ctx *ctx, uint32_t dev)
 		char *name = core_alloc(ctx, size, 1);
 		if (!name)
 			return NULL;
-		int64_t n = hc->dev_info(hc->ctx, dev, name, size - 1);
+		uint32_t type;
+		int64_t n = hc->dev_info(hc->ctx, dev, name, size - 1, &type);
 		if (n < 0)
 			n = 0;
 		if ((uint64_t)n < size) {

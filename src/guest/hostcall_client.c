@@ -117,13 +117,17 @@ static int64_t cl_open_child(void *ctx, uint32_t from_dev, uint32_t kind,
 	return send_noted(c, &req, note);
 }
 
-static int64_t cl_dev_info(void *ctx, uint32_t dev, char *buf, size_t len)
+static int64_t cl_dev_info(void *ctx, uint32_t dev, char *buf, size_t len,
+			   uint32_t *type)
 {
 	struct hc_client *c = ctx;
 	struct hc_msg req = { .op = HC_OP_DEV_INFO, .dev = dev, .len = len };
-	if (buf_offset(c, buf, len, &req.buf) < 0)
+	if (len && buf_offset(c, buf, len, &req.buf) < 0)
 		return -CD_EFAULT;
-	return hc_client_send(c, &req, NULL);
+	uint64_t ret2 = 0;
+	int64_t ret = hc_client_send(c, &req, &ret2);
+	*type = ret2 <= HC_FILE_FIFO ? (uint32_t)ret2 : HC_FILE_NONE;
+	return ret;
 }
 
 static int64_t cl_extents(void *ctx, uint32_t dev, uint64_t off, uint64_t len,

@@ -333,16 +333,44 @@ static enum hc_serve_result serve_open_child(struct hc_server *s, struct hc_msg 
 	return HC_SERVE_CONTINUE;
 }
 
-/* The display name; the host writes it into the sandbox's buffer. */
+static uint32_t file_type_of_mode(mode_t mode)
+{
+	return S_ISREG(mode) ? HC_FILE_REGULAR : S_ISCHR(mode) ? HC_FILE_CHAR
+	     : S_ISBLK(mode) ? HC_FILE_BLOCK : S_ISFIFO(mode) ? HC_FILE_FIFO : HC_FILE_NONE;
+}
+
+/* What the device is now: an output not created yet is what its target
+ * is (nothing, a file to replace, a device, a FIFO). */
+static uint32_t file_type(struct hc_server *s, uint32_t dev)
+{
+	const struct host_output *o = devices_output(s->devs, dev);
+	struct stat st;
+	if (o && !o->created) {
+		if (o->prep_errno)
+			return HC_FILE_NONE;
+		if (o->kind == OUTPUT_FIFO)
+			return HC_FILE_FIFO;
+		if (o->kind == OUTPUT_IN_PLACE)
+			return fstat(o->place_fd, &st) == 0 ? file_type_of_mode(st.st_mode)
+							    : HC_FILE_NONE;
+		return o->existed ? HC_FILE_REGULAR : HC_FILE_NONE;
+	}
+	int fd = s->devs->dev[dev].fd;
+	return fd >= 0 && fstat(fd, &st) == 0 ? file_type_of_mode(st.st_mode) : HC_FILE_NONE;
+}
+
+/* The display name, written into the sandbox's buffer, and the file type. */
 static enum hc_serve_result serve_dev_info(struct hc_server *s, struct hc_msg *m)
 {
 	if (check_dev(s, m, m->dev, 0) < 0 ||
-	    check_range(s, m, 0, m->len, HC_MAX_NAME_LEN, true) < 0)
+	    check_range(s, m, 0, m->len, HC_MAX_NAME_LEN, m->len > 0) < 0)
 		return HC_SERVE_VIOLATION;
 	const char *name = s->devs->dev[m->dev].name;
 	size_t n = name ? strlen(name) : 0;
-	memcpy(s->region + m->buf, name, n < m->len ? n : m->len);
+	if (m->len)
+		memcpy(s->region + m->buf, name, n < m->len ? n : m->len);
 	m->ret = (int64_t)n;
+	m->ret2 = file_type(s, m->dev);
 	return HC_SERVE_CONTINUE;
 }
 

@@ -57,6 +57,9 @@ static const struct {
 	uint64_t (*cap)(uint64_t virtual_size);
 } caps[] = {
 	{ "raw", raw_cap },
+	/* -O file and -O host_device write raw (format_table.c). */
+	{ "file", raw_cap },
+	{ "host_device", raw_cap },
 	{ "qcow2", qcow2_cap },
 };
 

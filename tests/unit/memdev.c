@@ -246,17 +246,23 @@ static int64_t md_create(void *ctx, uint32_t dev, uint64_t size, uint32_t *noted
 	return 0;
 }
 
-static int64_t md_dev_info(void *ctx, uint32_t dev, char *buf, size_t len)
+static int64_t md_dev_info(void *ctx, uint32_t dev, char *buf, size_t len,
+			   uint32_t *type)
 {
 	struct memdevs *m = ctx;
-	check_buffer(m, buf, len);
+	if (len)
+		check_buffer(m, buf, len);
 	if (dev >= m->count) {
 		m->violations++;
 		return -CD_EINVAL;
 	}
+	/* Outputs exist once created; a test may say otherwise. */
+	*type = m->dev[dev].file_type ? m->dev[dev].file_type
+	      : !m->dev[dev].output || m->dev[dev].created ? HC_FILE_REGULAR : HC_FILE_NONE;
 	const char *name = m->dev[dev].display ? m->dev[dev].display : "";
 	size_t n = strlen(name);
-	memcpy(buf, name, n < len ? n : len);
+	if (len)
+		memcpy(buf, name, n < len ? n : len);
 	return (int64_t)n;
 }
 
@@ -281,6 +287,7 @@ static int64_t md_add_output(void *ctx, uint32_t dev, uint32_t rule, uint32_t in
 static int64_t md_result(void *ctx, const void *records, size_t len)
 {
 	struct memdevs *m = ctx;
+	m->calls[HC_OP_RESULT]++;
 	check_buffer(m, records, len);
 	char why[128];
 	if (result_store_add(&m->results, records, len, why, sizeof(why)) < 0) {
@@ -293,6 +300,7 @@ static int64_t md_result(void *ctx, const void *records, size_t len)
 static int64_t md_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	struct memdevs *m = ctx;
+	m->calls[HC_OP_PROGRESS]++;
 	if (done > total || done < m->progress_done) {
 		m->violations++;
 		return -CD_EINVAL;

@@ -32,6 +32,8 @@ struct memdev {
 	uint64_t size;
 	bool created;    /* output: create called */
 	bool *hole;      /* per 4 KiB block; NULL = all data */
+	uint32_t file_type; /* what dev_info says (enum hc_file_type); 0: a
+			     * regular file, or for an output one once created */
 };
 
 struct memdevs {

@@ -151,6 +151,15 @@ static void extents_report_many_runs(void **state)
 	assert_int_equal(mbox(f)->ret, 2);
 }
 
+static void expect_violation(struct fixture *f, struct hc_msg m, const char *what)
+{
+	m.ret = 12345;
+	assert_int_equal(send(f, m), HC_SERVE_VIOLATION);
+	if (!strstr(f->srv.violation, what))
+		fail_msg("violation \"%s\" lacks \"%s\"", f->srv.violation, what);
+	assert_int_equal(mbox(f)->ret, 12345); /* nothing was written back */
+}
+
 static void dev_info_gives_the_name(void **state)
 {
 	struct fixture *f = *state;
@@ -166,6 +175,71 @@ static void dev_info_gives_the_name(void **state)
 			 HC_SERVE_CONTINUE);
 	assert_int_equal(mbox(f)->ret, (int64_t)strlen(f->out_path));
 	assert_memory_equal(buf, "/tm#", 4); /* cut at len, not past it */
+	/* The file's type, with or without a buffer: an output that does not
+	 * exist yet is nothing until created. */
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_DEV_INFO, .dev = 1 }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret2, HC_FILE_REGULAR);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_DEV_INFO, .dev = 0 }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret2, HC_FILE_NONE);
+	create(f, 4096);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_DEV_INFO, .dev = 0 }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret2, HC_FILE_REGULAR);
+}
+
+/* Extra files beside an output (VMDK extents): named by the host from the
+ * output's name, created and capped like it; nothing else can ask. */
+static void extra_outputs_beside_the_output(void **state)
+{
+	struct fixture *f = *state;
+	create(f, 4096);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_ADD_OUTPUT, .dev = 0,
+						  .dev2 = HC_NAME_SPLIT_SPARSE, .off = 1 }),
+			 HC_SERVE_CONTINUE);
+	int64_t dev = mbox(f)->ret;
+	assert_int_equal(dev, 2);
+	char *buf = (char *)f->region + HC_REGION_FREE_OFF;
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_DEV_INFO, .dev = (uint32_t)dev,
+						  .len = 256, .buf = HC_REGION_FREE_OFF }),
+			 HC_SERVE_CONTINUE);
+	char want[128];
+	snprintf(want, sizeof(want), "%s/out-s001.raw", f->dir);
+	assert_int_equal(mbox(f)->ret, (int64_t)strlen(want));
+	assert_memory_equal(buf, want, strlen(want));
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_WRITE, .dev = (uint32_t)dev, .len = 1,
+					     .buf = HC_REGION_FREE_OFF },
+			 "write before the output was created");
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_CREATE, .dev = (uint32_t)dev,
+						  .len = 512 }), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, 0);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_WRITE, .dev = (uint32_t)dev,
+						  .len = 512, .buf = HC_REGION_FREE_OFF }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, 512);
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_WRITE, .dev = (uint32_t)dev, .off = 512,
+					     .len = 1, .buf = HC_REGION_FREE_OFF },
+			 "past the output's limit of 512 bytes");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_ADD_OUTPUT, .dev = 0,
+					     .dev2 = HC_NAME_SPLIT_SPARSE, .off = 1 },
+			 "twice");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_ADD_OUTPUT, .dev = (uint32_t)dev,
+					     .dev2 = HC_NAME_SPLIT_SPARSE, .off = 2 },
+			 "not one of the job's outputs");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_ADD_OUTPUT, .dev = 1,
+					     .dev2 = HC_NAME_SPLIT_SPARSE, .off = 2 },
+			 "an input");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_ADD_OUTPUT, .dev = 0, .dev2 = 99,
+					     .off = 2 },
+			 "unknown naming");
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_ADD_OUTPUT, .dev = 0,
+					     .dev2 = HC_NAME_FLAT, .off = 0 },
+			 "add_output of file 0");
+	/* Until the run commits them, extra outputs are temporaries. */
+	snprintf(want, sizeof(want), "%s/out-s001.raw", f->dir);
+	struct stat st;
+	assert_int_equal(stat(want, &st), -1);
 }
 
 /* An 8-byte record header, then key and value, padded to 8. */
@@ -232,14 +306,6 @@ static void progress_is_monotonic(void **state)
 			 HC_SERVE_VIOLATION);
 }
 
-static void expect_violation(struct fixture *f, struct hc_msg m, const char *what)
-{
-	m.ret = 12345;
-	assert_int_equal(send(f, m), HC_SERVE_VIOLATION);
-	if (!strstr(f->srv.violation, what))
-		fail_msg("violation \"%s\" lacks \"%s\"", f->srv.violation, what);
-	assert_int_equal(mbox(f)->ret, 12345); /* nothing was written back */
-}
 
 static void bad_requests_are_violations(void **state)
 {
@@ -453,6 +519,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(write_and_copy_reach_the_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(extents_report_many_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(dev_info_gives_the_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(extra_outputs_beside_the_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(results_are_checked_then_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(progress_is_monotonic, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_are_violations, setup, teardown),

@@ -28,12 +28,15 @@ static void qemu_names_sort_into_refusals(void **state)
 		assert_int_equal(writer_refusal(not_yet[i]), WRITER_NOT_YET);
 	/* qemu cannot create these either: "Format driver ... does not support" */
 	static const char *const never[] = { "bochs", "cloop", "dmg", "blkdebug",
-					     "throttle", "quorum" };
+					     "throttle", "quorum", "null-co", "vvfat" };
 	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
 		assert_int_equal(writer_refusal(never[i]), WRITER_NO_CREATE);
-	/* not formats, or not names at all */
-	assert_int_equal(writer_refusal("nbd"), WRITER_UNKNOWN);
-	assert_int_equal(writer_refusal("file"), WRITER_UNKNOWN);
+	/* protocols: 'file' writes raw; the others are decided by the target */
+	assert_int_equal(writer_refusal("file"), WRITER_OK);
+	assert_int_equal(writer_refusal("nbd"), WRITER_OK);
+	assert_int_equal(writer_refusal("host_device"), WRITER_OK);
+	/* not names qemu-utils knows (ssh is in qemu-block-extra) */
+	assert_int_equal(writer_refusal("ssh"), WRITER_UNKNOWN);
 	assert_int_equal(writer_refusal("foo"), WRITER_UNKNOWN);
 	assert_int_equal(writer_refusal(""), WRITER_UNKNOWN);
 }
@@ -74,6 +77,39 @@ static void options_a_writer_does_not_take(void **state)
 	refuse(&f, "qcow2", (struct writer_opts){ .size = 512, .cluster_size = 4096 },
 	       "cordon's qcow2 writer takes no options yet");
 	refuse(&f, "vpc", (struct writer_opts){ .size = 512 }, "cordon cannot write vpc images");
+	memdevs_free(&f.m);
+}
+
+/* -O with a protocol: what qemu says of the target it would open. */
+static void protocols_judge_the_target(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	struct writer_opts o = { .size = 512 };
+	f.m.dev[TEST_OUT].display = "o.img";
+	refuse(&f, "nbd", o, "Protocol driver 'nbd' does not support image creation, and "
+			     "opening the image failed: File name string for NBD must start "
+			     "with 'nbd:'");
+	refuse(&f, "host_device", o, "Protocol driver 'host_device' does not support image "
+				     "creation, and opening the image failed: Could not open "
+				     "'o.img': No such file or directory");
+	f.m.dev[TEST_OUT].file_type = HC_FILE_REGULAR;
+	refuse(&f, "host_device", o, "Protocol driver 'host_device' does not support image "
+				     "creation, and opening the image failed: 'host_device' "
+				     "driver requires 'o.img' to be either a character or block "
+				     "device");
+	f.m.dev[TEST_OUT].file_type = HC_FILE_CHAR;
+	refuse(&f, "file", o, "Could not resize file: Invalid argument");
+	refuse(&f, "host_cdrom", o, "cordon does not use the 'host_cdrom' driver");
+	f.m.dev[TEST_OUT].display = "nbd:localhost:10809";
+	refuse(&f, "nbd", o, "cordon writes image files only: 'nbd' is a protocol driver");
+	/* a device passes for host_device, and is written as raw */
+	f.m.dev[TEST_OUT].display = "o.img";
+	struct image_writer w;
+	assert_int_equal(writer_open(&f.ctx, "host_device", TEST_OUT, &o, &w), 0);
+	w.ops->abort(&w);
+	assert_int_equal(f.m.mem_used, 0);
 	memdevs_free(&f.m);
 }
 
@@ -135,6 +171,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(qemu_names_sort_into_refusals),
 		cmocka_unit_test(options_a_writer_does_not_take),
+		cmocka_unit_test(protocols_judge_the_target),
 		cmocka_unit_test(abort_frees_everything),
 		cmocka_unit_test(extra_outputs_are_named_as_qemu_names_them),
 	};
