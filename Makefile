@@ -171,10 +171,10 @@ FUZZ_SMOKE_RUNS ?= 20000
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+	$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIBS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(DECOMP_LIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(DECOMP_LIBS)
 
 fuzz: setup $(FUZZ_BINS)
 

@@ -109,6 +109,10 @@ _Static_assert(sizeof(struct hc_record) == 8, "part of the ABI");
 enum hc_level {
 	HC_LEVEL_ERROR = 0,   /* printed as "cordon: <text>" */
 	HC_LEVEL_WARNING = 1, /* printed as "cordon: warning: <text>" */
+	HC_LEVEL_TEXT = 2,    /* printed as it is, with no program name and no
+			       * line end: qemu's error_printf() after a warning */
+	HC_LEVEL_HINT = 3,    /* a line with no program name: the hint qemu
+			       * prints under an error ("You can ...") */
 };
 
 /* What HC_OP_LOCK asks for: QEMU takes more locks on a file once it knows

@@ -63,5 +63,7 @@ int core_run(const struct core_env *env, const struct cordon_job *job)
 	if (ctx.err[0] == '\0' && ctx.err_note == 0)
 		snprintf(ctx.err, sizeof(ctx.err), "%s", cd_strerror(ret));
 	hc->message(hc->ctx, HC_LEVEL_ERROR, ctx.err, strlen(ctx.err), ctx.err_note);
+	if (ctx.hint[0])
+		hc->message(hc->ctx, HC_LEVEL_HINT, ctx.hint, strlen(ctx.hint), 0);
 	return 1;
 }

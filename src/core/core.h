@@ -26,13 +26,16 @@ struct core_env {
 };
 
 #define CORE_ERR_MAX 1024u /* = HC_MAX_MESSAGE_LEN: one message */
+#define CORE_HINT_MAX 256u
 
-/* One run: the env plus the first failure's message, and the host note
- * (hostcall_abi.h) that completes it, if any. */
+/* One run: the env plus the first failure's message, the host note
+ * (hostcall_abi.h) that completes it, if any, and the hint line qemu
+ * prints under some errors. */
 struct core_ctx {
 	const struct core_env *env;
 	char err[CORE_ERR_MAX];
 	uint32_t err_note;
+	char hint[CORE_HINT_MAX];
 };
 
 void core_ctx_init(struct core_ctx *ctx, const struct core_env *env);
@@ -40,6 +43,11 @@ void core_ctx_init(struct core_ctx *ctx, const struct core_env *env);
 /* Records the message (first failure wins) and returns err (negative). */
 int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* As core_fail, with a hint printed on a line of its own under the error
+ * (qemu's error_append_hint): recorded only with the failure itself. */
+int core_fail_hint(struct core_ctx *ctx, int err, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* As core_fail, for a failure whose cause is a host note: the recorded
  * message is empty (callers put their context in front with core_prefix)

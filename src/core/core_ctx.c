@@ -6,6 +6,7 @@ void core_ctx_init(struct core_ctx *ctx, const struct core_env *env)
 	ctx->env = env;
 	ctx->err[0] = '\0';
 	ctx->err_note = 0;
+	ctx->hint[0] = '\0';
 }
 
 int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
@@ -16,6 +17,18 @@ int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
 		va_end(ap);
+	}
+	return err < 0 ? err : -CD_EINVAL;
+}
+
+int core_fail_hint(struct core_ctx *ctx, int err, const char *hint, const char *fmt, ...)
+{
+	if (ctx->err[0] == '\0' && ctx->err_note == 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+		va_end(ap);
+		snprintf(ctx->hint, sizeof(ctx->hint), "%s", hint);
 	}
 	return err < 0 ? err : -CD_EINVAL;
 }

@@ -164,10 +164,14 @@ static void print_message(struct hc_server *s, const struct hc_msg *m)
 	char text[TEXT_ESCAPE_SIZE(HC_MAX_MESSAGE_LEN)];
 	text_escape(text, sizeof(text), (const char *)s->region + m->buf, m->len);
 	const char *note = m->off ? s->notes[m->off - 1] : "";
-	if (m->level == HC_LEVEL_WARNING)
+	if (m->level == HC_LEVEL_TEXT || m->level == HC_LEVEL_HINT) {
+		fprintf(stderr, "%s%s%s", text, note, m->level == HC_LEVEL_HINT ? "\n" : "");
+		fflush(stderr);
+	} else if (m->level == HC_LEVEL_WARNING) {
 		report_warning("%s%s", text, note);
-	else
+	} else {
 		report_error("%s%s", text, note);
+	}
 	if (m->level == HC_LEVEL_ERROR)
 		s->errors_seen++;
 }
@@ -393,7 +397,7 @@ static enum hc_serve_result serve_lock(struct hc_server *s, struct hc_msg *m)
 
 static enum hc_serve_result serve_message(struct hc_server *s, struct hc_msg *m)
 {
-	if (m->level > HC_LEVEL_WARNING)
+	if (m->level > HC_LEVEL_HINT)
 		return violation(s, "message with unknown level %u", m->level);
 	if (check_range(s, m, 0, m->len, HC_MAX_MESSAGE_LEN, true) < 0)
 		return HC_SERVE_VIOLATION;

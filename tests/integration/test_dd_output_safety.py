@@ -127,3 +127,24 @@ def test_input_is_never_the_output(files, run_cordon, alias):
     assert c.stderr.startswith("PROG: ")
     assert (files / "in.raw").read_bytes() == INPUT
     assert leftovers(files, ["in.raw", "link.raw", "hard.raw", "sub"]) == []
+
+
+def test_output_naming_the_inputs_backing_file_gets_the_right_data(tmp_path, run_cordon,
+                                                                    run_qemu):
+    """of= names the backing file of the input (docs/dd.md): qemu-img
+    truncates it before reading through it and writes zeros; cordon writes
+    a temporary and renames it over the backing file last, so it reads the
+    backing file as it was and writes the input's disk."""
+    import subprocess
+    from conftest import QEMU_IMG, populate
+    base = data(1 << 20, seed=9)
+    for d in ("qemu", "cordon"):
+        populate(tmp_path / d, {"base.raw": base})
+        subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", "base.raw", "-F",
+                        "raw", "top.qcow2"], cwd=tmp_path / d, check=True)
+    args = ["if=top.qcow2", "of=base.raw", "bs=64k"]
+    q = run_qemu(args, tmp_path / "qemu")
+    c = run_cordon(args, tmp_path / "cordon")
+    assert (q.rc, c.rc, c.stderr) == (0, 0, "")
+    assert q.files["base.raw"] == bytes(len(base))  # qemu-img: zeros
+    assert c.files["base.raw"] == base              # cordon: the disk

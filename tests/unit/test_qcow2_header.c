@@ -101,7 +101,8 @@ static const struct refusal refusals[] = {
 	{ "AES", 32, 4, 1, -CD_EINVAL, "Parameter 'encrypt.key-secret' is required for cipher" },
 	{ "LUKS without header", 32, 4, 2, -CD_EINVAL,
 	  "Missing CRYPTO header for crypt method 2" },
-	{ "crypt method 3", 32, 4, 3, -CD_EINVAL, "Missing CRYPTO header for crypt method 3" },
+	{ "crypt method 3", 32, 4, 3, -CD_EINVAL, "Unsupported encryption method 3" },
+	{ "crypt method ~0", 32, 4, 0xffffffff, -CD_EINVAL, "Unsupported encryption method -1" },
 	{ "no refcount table", 56, 4, 0, -CD_EINVAL,
 	  "Image does not contain a reference count table" },
 	{ "refcount table large", 56, 4, 129, -CD_EFBIG, "Reference count table too large" },
@@ -222,22 +223,112 @@ static void data_file_name_is_shown(void **state)
 	free(img);
 }
 
-static void backing_name_must_be_in_file(void **state)
+/* qemu keeps the stored name as a C string: it ends at the first NUL,
+ * which past end of file is the zero padding; empty means none. */
+static void backing_name_ends_at_nul(void **state)
 {
 	(void)state;
 	struct qb b;
 	qb_init(&b, 3, 16, 0, false);
 	b.backing = "base";
 	qb_finish(&b);
-	b.buf = realloc(b.buf, 65536); /* a whole first cluster for the decoder */
+	assert_true(b.len >= 65536); /* a whole first cluster for the decoder */
 	struct qcow2_header h;
 	char why[QCOW2_WHY_LEN];
-	/* File size 258: the name at 256 is cut. */
-	assert_int_equal(qcow2_header_decode(b.buf, 65536, 258, &h, why, sizeof(why)),
-			 -CD_EINVAL);
-	assert_string_equal(why, "qcow2: Image is corrupt: backing file name at 0x100 "
-			    "extends past end of file");
+	qb_put32(b.buf + 16, 9); /* the stored length counts a NUL */
+	assert_int_equal(qcow2_header_decode(b.buf, 65536, b.len, &h, why, sizeof(why)), 0);
+	assert_int_equal(h.backing_len, 4);
+	/* File size 258: past it the name reads as zeros, as qemu reads it. */
+	memset(b.buf + 258, 0, 2);
+	assert_int_equal(qcow2_header_decode(b.buf, 65536, 258, &h, why, sizeof(why)), 0);
+	assert_int_equal(h.backing_len, 2);
+	b.buf[256] = '\0';
+	assert_int_equal(qcow2_header_decode(b.buf, 65536, b.len, &h, why, sizeof(why)), 0);
+	assert_int_equal(h.backing_len, 0);
 	free(b.buf);
+}
+
+/* The bitmaps extension, as qemu checks it at open. */
+static void bitmaps_extension_checks(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t off;
+		uint64_t value;
+		int width;
+		const char *why;
+	} cases[] = {
+		{ 116, 16, 4, "bitmaps_ext: Invalid extension length" },
+		{ 124, 1, 4, "bitmaps_ext: Reserved field is not zero" },
+		{ 120, 65536, 4, "bitmaps_ext: Image has 65536 bitmaps, exceeding the QEMU "
+				 "supported maximum of 65535" },
+		{ 120, 0, 4, "found bitmaps extension with zero bitmaps" },
+		{ 136, 65536 + 8, 8, "bitmaps_ext: invalid bitmap directory offset" },
+		{ 128, 1024 * 65535 + 1, 8, "bitmaps_ext: bitmap directory size (67107841) "
+					    "exceeds the maximum supported size (67107840)" },
+	};
+	for (size_t i = 0; i <= sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len;
+		uint8_t *img = valid(3, &len);
+		qb_put64(img + 88, QCOW2_AUTOCLEAR_BITMAPS);
+		qb_put32(img + 112, QCOW2_EXT_BITMAPS);
+		qb_put32(img + 116, 24);
+		qb_put32(img + 120, 1);           /* one bitmap */
+		qb_put64(img + 128, 64);          /* directory size */
+		qb_put64(img + 136, 65536 * 3);   /* directory offset */
+		struct qcow2_header h;
+		char why[QCOW2_WHY_LEN];
+		if (i == sizeof(cases) / sizeof(cases[0])) {
+			/* valid; and without the autoclear bit, only a warning */
+			assert_int_equal(decode(img, len, &h, why), 0);
+			assert_int_equal(h.bitmaps_warning, 0);
+			qb_put64(img + 88, 0);
+			assert_int_equal(decode(img, len, &h, why), 0);
+			assert_int_equal(h.bitmaps_warning, 3);
+			free(img);
+			break;
+		}
+		if (cases[i].width == 4)
+			qb_put32(img + cases[i].off, (uint32_t)cases[i].value);
+		else
+			qb_put64(img + cases[i].off, cases[i].value);
+		if (decode(img, len, &h, why) != -CD_EINVAL || strcmp(why, cases[i].why) != 0)
+			fail_msg("case %zu: '%s'", i, why);
+		free(img);
+	}
+}
+
+/* report_unsupported_feature(): the table read until an entry's name is
+ * empty, a cut-off last entry padded with zeros, bits modulo 64; the last
+ * table wins, and a pass that stops at a bad extension keeps what it found. */
+static void feature_names_as_qemu_finds_them(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *img = valid(3, &len);
+	qb_put64(img + 72, (1ull << 5) | (1ull << 6) | (1ull << 7));
+	qb_put32(img + 112, QCOW2_EXT_FEATURE_TABLE);
+	qb_put32(img + 116, 48 * 2 + 10);
+	img[120] = 0, img[121] = 5, memcpy(img + 122, "five", 4);
+	img[168] = 0, img[169] = 64 + 6, memcpy(img + 170, "six", 3);
+	img[216] = 0, img[217] = 7, memcpy(img + 218, "sevenseven", 8); /* cut: 10 of 48 */
+	struct qcow2_header h;
+	char why[QCOW2_WHY_LEN];
+	assert_int_equal(decode(img, len, &h, why), -CD_ENOTSUP);
+	assert_string_equal(why, "Unsupported qcow2 feature(s): five, six, sevensev");
+	/* An entry with an empty name ends the table. */
+	img[170] = '\0';
+	assert_int_equal(decode(img, len, &h, why), -CD_ENOTSUP);
+	assert_string_equal(why, "Unsupported qcow2 feature(s): five, Unknown incompatible "
+			    "feature: c0");
+	/* A bad extension before the table: no names at all. */
+	memmove(img + 128, img + 112, 160);
+	qb_put32(img + 112, QCOW2_EXT_CRYPTO_HEADER); /* no LUKS: stops the pass */
+	qb_put32(img + 116, 0);
+	assert_int_equal(decode(img, len, &h, why), -CD_ENOTSUP);
+	assert_string_equal(why, "Unsupported qcow2 feature(s): Unknown incompatible "
+			    "feature: e0");
+	free(img);
 }
 
 static void short_buffers_are_safe(void **state)
@@ -263,7 +354,9 @@ int main(void)
 		cmocka_unit_test(named_unknown_features),
 		cmocka_unit_test(extensions_are_bounded),
 		cmocka_unit_test(data_file_name_is_shown),
-		cmocka_unit_test(backing_name_must_be_in_file),
+		cmocka_unit_test(backing_name_ends_at_nul),
+		cmocka_unit_test(bitmaps_extension_checks),
+		cmocka_unit_test(feature_names_as_qemu_finds_them),
 		cmocka_unit_test(short_buffers_are_safe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

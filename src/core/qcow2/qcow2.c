@@ -132,6 +132,17 @@ static int decode_header(struct image *img, struct qcow2 *q, char *backing)
 		return ret;
 	char why[QCOW2_WHY_LEN];
 	ret = qcow2_header_decode(buf, len, q->file_size, &q->h, why, sizeof(why));
+	/* qemu warns as it meets the extension, before any error after it. */
+	if (q->h.bitmaps_warning == 2)
+		core_say(img->ctx, HC_LEVEL_WARNING, "This qcow2 v2 image contains bitmaps, "
+			 "but they may have been modified by a program without persistent "
+			 "bitmap support; so now they must all be considered inconsistent");
+	else if (q->h.bitmaps_warning)
+		core_say(img->ctx, HC_LEVEL_WARNING, "a program lacking bitmap support "
+			 "modified this file, so all bitmaps are now considered inconsistent");
+	if (q->h.bitmaps_warning)
+		core_say(img->ctx, HC_LEVEL_TEXT, "Some clusters may be leaked, run "
+			 "'qemu-img check -r' on the image file to fix.");
 	if (ret < 0)
 		core_fail(img->ctx, ret, "%s", why);
 	else if (q->h.backing_len)
@@ -174,6 +185,9 @@ static int qcow2_open(struct image *img)
 	}
 	if (ret == 0)
 		ret = qcow2_cache_init(img->ctx, q);
+	/* qemu reads the snapshot table last, before the backing file. */
+	if (ret == 0)
+		ret = qcow2_check_snapshots(img, &q->h);
 	/* qemu's virtual size is whole sectors: total_sectors = size / 512. */
 	img->size = q->h.size & ~511ull;
 	if (ret == 0 && q->h.backing_len)

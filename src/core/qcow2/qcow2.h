@@ -59,6 +59,7 @@ _Static_assert(sizeof(struct qcow2_header_disk) == 112, "qcow2 header layout");
 #define QCOW2_INCOMPAT_EXTL2 (1ull << 4)
 #define QCOW2_INCOMPAT_KNOWN 0x1full
 /* Autoclear bits. */
+#define QCOW2_AUTOCLEAR_BITMAPS (1ull << 0)
 #define QCOW2_AUTOCLEAR_DATA_FILE_RAW (1ull << 1)
 
 #define QCOW2_CRYPT_NONE 0u
@@ -77,6 +78,7 @@ _Static_assert(sizeof(struct qcow2_header_disk) == 112, "qcow2 header layout");
 #define QCOW2_EXT_DATA_FILE 0x44415441u
 #define QCOW2_CRYPTO_EXT_LEN 16u
 #define QCOW2_FEATURE_NAME_LEN 46u /* one feature table entry is 48 bytes */
+#define QCOW2_BITMAPS_EXT_LEN 24u
 
 /* L1 entries: bits 9..55 the L2 table's offset, bit 63 "copied". */
 #define QCOW2_L1E_OFFSET_MASK 0x00fffffffffffe00ull
@@ -106,6 +108,12 @@ _Static_assert(sizeof(struct qcow2_header_disk) == 112, "qcow2 header layout");
 /* qemu's bs->backing_format[16]: the format name must be shorter. */
 #define QCOW2_MAX_BACKING_FMT 15u
 #define QCOW2_MAX_DATA_FILE_NAME 1023u
+/* qemu's QCOW2_MAX_BITMAPS and QCOW2_MAX_BITMAP_DIRECTORY_SIZE. */
+#define QCOW2_MAX_BITMAPS 65535u
+#define QCOW2_MAX_BITMAP_DIRECTORY (1024ull * QCOW2_MAX_BITMAPS)
+/* qemu's QCOW_MAX_SNAPSHOT_EXTRA_DATA and QCOW_MAX_SNAPSHOTS_SIZE. */
+#define QCOW2_MAX_SNAPSHOT_EXTRA 1024u
+#define QCOW2_MAX_SNAPSHOTS_SIZE (64ull << 20)
 
 /* ---- the decoded header (qcow2_header.c) ------------------------------------ */
 
@@ -127,6 +135,12 @@ struct qcow2_header {
 	uint32_t backing_len;
 	char backing_fmt[QCOW2_MAX_BACKING_FMT + 1]; /* "" = probe */
 	char data_file[QCOW2_MAX_DATA_FILE_NAME + 1]; /* from the extension */
+	/* A bitmaps extension without its autoclear bit: qemu warns (and
+	 * goes on) when it meets it; the caller prints that, before any
+	 * error.  0, or the image's version, which picks the words. */
+	uint32_t bitmaps_warning;
+	uint32_t nb_snapshots;
+	uint64_t snapshots_offset;
 };
 
 #define QCOW2_WHY_LEN 384u
@@ -140,6 +154,10 @@ struct qcow2_header {
  */
 int qcow2_header_decode(const uint8_t *buf, size_t len, uint64_t file_size,
 			struct qcow2_header *h, char *why, size_t why_len);
+
+/* qemu's open-time limits on the internal snapshot table (qcow2_snapshot.c):
+ * 0, or -errno with qemu's message (and hint) recorded. */
+int qcow2_check_snapshots(struct image *img, const struct qcow2_header *h);
 
 /* ---- L2 table cache (qcow2_cache.c) ------------------------------------------ */
 

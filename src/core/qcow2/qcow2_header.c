@@ -19,7 +19,6 @@ struct dec {
 	uint64_t reftable_offset;
 	uint32_t nb_snapshots;
 	uint64_t snapshots_offset;
-	bool crypto_ext;
 	struct qcow2_header *h;
 	char *why;
 	size_t why_len;
@@ -79,8 +78,8 @@ static int decode_fixed(struct dec *d)
 	h->l1_table_offset = load_be64(b + 40);
 	d->reftable_offset = load_be64(b + 48);
 	d->reftable_clusters = load_be32(b + 56);
-	d->nb_snapshots = load_be32(b + 60);
-	d->snapshots_offset = load_be64(b + 64);
+	h->nb_snapshots = d->nb_snapshots = load_be32(b + 60);
+	h->snapshots_offset = d->snapshots_offset = load_be64(b + 64);
 	return 0;
 }
 
@@ -151,33 +150,6 @@ static int next_ext(struct dec *d, uint64_t *off, uint32_t *magic,
 	return 1;
 }
 
-/* qemu's report_unsupported_feature(): names from the image's own feature
- * table where it has them, the rest as a hexadecimal mask. */
-static int unsupported_features(struct dec *d, uint64_t mask)
-{
-	uint64_t off = d->h->header_length, data;
-	uint32_t magic, len;
-	bool any = false;
-	fail(d, -CD_ENOTSUP, "Unsupported qcow2 feature(s): ");
-	while (next_ext(d, &off, &magic, &data, &len) > 0) {
-		if (magic != QCOW2_EXT_FEATURE_TABLE)
-			continue;
-		for (uint64_t e = data; e + 48 <= data + len; e += 48) {
-			const uint8_t *f = d->buf + e;
-			if (f[0] != 0 || f[1] > 63 || !(mask & (1ull << f[1])))
-				continue;
-			append(d, "%s%.*s", any ? ", " : "",
-			       (int)QCOW2_FEATURE_NAME_LEN, (const char *)f + 2);
-			mask &= ~(1ull << f[1]);
-			any = true;
-		}
-	}
-	if (mask)
-		append(d, "%sUnknown incompatible feature: %llx", any ? ", " : "",
-		       (unsigned long long)mask);
-	return -CD_ENOTSUP;
-}
-
 static int ext_backing_format(struct dec *d, uint64_t data, uint32_t len)
 {
 	if (len > QCOW2_MAX_BACKING_FMT)
@@ -188,9 +160,11 @@ static int ext_backing_format(struct dec *d, uint64_t data, uint32_t len)
 	return 0;
 }
 
-static int ext_crypto(struct dec *d, uint64_t data, uint32_t len)
+/* crypt_method is what qemu knows when it reads the extension: nothing yet
+ * on the way to naming unsupported features. */
+static int ext_crypto(struct dec *d, uint64_t data, uint32_t len, uint32_t crypt_method)
 {
-	if (d->h->crypt_method != QCOW2_CRYPT_LUKS)
+	if (crypt_method != QCOW2_CRYPT_LUKS)
 		return fail(d, -CD_EINVAL, "CRYPTO header extension only expected "
 			    "with LUKS encryption method");
 	if (len != QCOW2_CRYPTO_EXT_LEN)
@@ -202,32 +176,107 @@ static int ext_crypto(struct dec *d, uint64_t data, uint32_t len)
 			    "a multiple of cluster size '%llu'",
 			    (unsigned long long)off,
 			    (unsigned long long)d->cluster_size);
-	d->crypto_ext = true;
+	/* qemu opens the LUKS header here, which needs the key cordon does
+	 * not take: qemu-img's message for a missing one. */
+	return fail(d, -CD_EINVAL, "Parameter 'encrypt.key-secret' is required for cipher");
+}
+
+/* qemu's checks of the bitmaps extension at open; the bitmaps themselves
+ * do not change what the active layer reads. */
+static int ext_bitmaps(struct dec *d, uint64_t data, uint32_t len)
+{
+	const struct qcow2_header *h = d->h;
+	if (len != QCOW2_BITMAPS_EXT_LEN)
+		return fail(d, -CD_EINVAL, "bitmaps_ext: Invalid extension length");
+	if (!(h->autoclear & QCOW2_AUTOCLEAR_BITMAPS)) {
+		d->h->bitmaps_warning = h->version;
+		return 0;
+	}
+	const uint8_t *e = d->buf + data;
+	uint32_t nb = load_be32(e);
+	uint64_t dir_size = load_be64(e + 8), dir_offset = load_be64(e + 16);
+	if (load_be32(e + 4) != 0)
+		return fail(d, -CD_EINVAL, "bitmaps_ext: Reserved field is not zero");
+	if (nb > QCOW2_MAX_BITMAPS)
+		return fail(d, -CD_EINVAL, "bitmaps_ext: Image has %u bitmaps, exceeding "
+			    "the QEMU supported maximum of %u", nb, QCOW2_MAX_BITMAPS);
+	if (nb == 0)
+		return fail(d, -CD_EINVAL, "found bitmaps extension with zero bitmaps");
+	if (dir_offset % d->cluster_size)
+		return fail(d, -CD_EINVAL, "bitmaps_ext: invalid bitmap directory offset");
+	if (dir_size > QCOW2_MAX_BITMAP_DIRECTORY)
+		return fail(d, -CD_EINVAL, "bitmaps_ext: bitmap directory size (%llu) "
+			    "exceeds the maximum supported size (%llu)",
+			    (unsigned long long)dir_size,
+			    (unsigned long long)QCOW2_MAX_BITMAP_DIRECTORY);
 	return 0;
 }
 
-static int read_extensions(struct dec *d)
+/*
+ * One pass over the extensions as qemu's qcow2_read_extensions() makes it,
+ * stopping at the first error.  qemu makes it twice: first only to find the
+ * feature name table for an "Unsupported qcow2 feature(s)" message
+ * (features != NULL: the last table met is kept there, errors only end the
+ * pass), then for real.
+ */
+static int read_extensions(struct dec *d, uint32_t crypt_method, uint64_t features[2])
 {
-	uint64_t off = d->h->header_length, data;
-	uint32_t magic, len;
+	uint64_t off = d->h->header_length, data = 0;
+	uint32_t magic = 0, len = 0;
 	int ret;
 	while ((ret = next_ext(d, &off, &magic, &data, &len)) > 0) {
-		if (magic == QCOW2_EXT_BACKING_FORMAT)
+		if (magic == QCOW2_EXT_BACKING_FORMAT) {
 			ret = ext_backing_format(d, data, len);
-		else if (magic == QCOW2_EXT_CRYPTO_HEADER)
-			ret = ext_crypto(d, data, len);
-		else if (magic == QCOW2_EXT_DATA_FILE) {
+		} else if (magic == QCOW2_EXT_CRYPTO_HEADER) {
+			ret = ext_crypto(d, data, len, crypt_method);
+		} else if (magic == QCOW2_EXT_BITMAPS) {
+			ret = ext_bitmaps(d, data, len);
+		} else if (magic == QCOW2_EXT_FEATURE_TABLE && features) {
+			features[0] = data;
+			features[1] = len;
+		} else if (magic == QCOW2_EXT_DATA_FILE) {
 			size_t n = len < QCOW2_MAX_DATA_FILE_NAME ? len
 								  : QCOW2_MAX_DATA_FILE_NAME;
 			memcpy(d->h->data_file, d->buf + data, n);
 			d->h->data_file[n] = '\0';
 		}
-		/* Bitmaps and unknown extensions do not change what the
-		 * active layer reads. */
 		if (ret < 0)
 			return ret;
 	}
 	return ret;
+}
+
+/*
+ * qemu's report_unsupported_feature(): names from the image's feature
+ * table, 48-byte entries read until one whose name starts with NUL (the
+ * table is zero-padded, so a cut-off last entry counts with its missing
+ * bytes as zeros), then the rest of the mask in hexadecimal.  An entry's
+ * bit is taken modulo 64, as qemu's 1ULL << bit does on x86-64.
+ */
+static int unsupported_features(struct dec *d, uint64_t mask)
+{
+	uint64_t table[2] = { 0, 0 };
+	read_extensions(d, QCOW2_CRYPT_NONE, table);
+	fail(d, -CD_ENOTSUP, "Unsupported qcow2 feature(s): ");
+	bool any = false;
+	for (uint64_t e = 0; e < table[1]; e += 48) {
+		uint8_t f[48] = { 0 };
+		uint64_t n = table[1] - e < 48 ? table[1] - e : 48;
+		memcpy(f, d->buf + table[0] + e, (size_t)n);
+		if (f[2] == '\0')
+			break;
+		uint64_t bit = 1ull << (f[1] & 63);
+		if (f[0] != 0 || !(mask & bit))
+			continue;
+		append(d, "%s%.*s", any ? ", " : "", (int)QCOW2_FEATURE_NAME_LEN,
+		       (const char *)f + 2);
+		mask &= ~bit;
+		any = true;
+	}
+	if (mask)
+		append(d, "%sUnknown incompatible feature: %llx", any ? ", " : "",
+		       (unsigned long long)mask);
+	return -CD_ENOTSUP;
 }
 
 /* ---- tables ----------------------------------------------------------------------- */
@@ -306,6 +355,16 @@ static int check_features(struct dec *d)
 	return 0;
 }
 
+/* qemu's qcow2_update_options(), after the L1 table is read: the method
+ * is printed as the signed int qemu's %d makes of it. */
+static int check_crypt_method(struct dec *d)
+{
+	uint32_t m = d->h->crypt_method;
+	if (m > QCOW2_CRYPT_LUKS)
+		return fail(d, -CD_EINVAL, "Unsupported encryption method %d", (int32_t)m);
+	return 0;
+}
+
 /* After the extensions, as in qemu: data file, then encryption. */
 static int check_data_and_crypto(struct dec *d)
 {
@@ -319,11 +378,12 @@ static int check_data_and_crypto(struct dec *d)
 			    h->data_file[0] ? "'" : "");
 	if (h->autoclear & QCOW2_AUTOCLEAR_DATA_FILE_RAW)
 		return fail(d, -CD_EINVAL, "data-file-raw requires a data file");
-	/* cordon takes no keys: qemu-img's message for a missing one. */
-	if (h->crypt_method == QCOW2_CRYPT_AES || d->crypto_ext)
+	/* cordon takes no keys: qemu-img's message for a missing one.  (A
+	 * LUKS image with its header extension failed at the extension.) */
+	if (h->crypt_method == QCOW2_CRYPT_AES)
 		return fail(d, -CD_EINVAL, "Parameter 'encrypt.key-secret' is "
 			    "required for cipher");
-	if (h->crypt_method != QCOW2_CRYPT_NONE)
+	if (h->crypt_method == QCOW2_CRYPT_LUKS)
 		return fail(d, -CD_EINVAL, "Missing CRYPTO header for crypt method %u",
 			    h->crypt_method);
 	return 0;
@@ -339,10 +399,11 @@ static int check_backing_name(struct dec *d)
 	uint64_t room = d->cluster_size - h->backing_offset;
 	if (h->backing_len > QCOW2_MAX_BACKING_NAME || h->backing_len > room)
 		return fail(d, -CD_EINVAL, "Backing file name too long");
-	if (h->backing_offset + h->backing_len > d->file_size)
-		return fail(d, -CD_EINVAL, "qcow2: Image is corrupt: backing file "
-			    "name at 0x%llx extends past end of file",
-			    (unsigned long long)h->backing_offset);
+	/* qemu reads the stored length and keeps the C string: the name ends
+	 * at its first NUL (past end of file the buffer holds zeros, as qemu
+	 * reads there).  An empty name is no backing file at all. */
+	h->backing_len = (uint32_t)strnlen((const char *)d->buf + h->backing_offset,
+					   h->backing_len);
 	return 0;
 }
 
@@ -368,7 +429,9 @@ int qcow2_header_decode(const uint8_t *buf, size_t len, uint64_t file_size,
 	if (ret == 0)
 		ret = check_size(&d);
 	if (ret == 0)
-		ret = read_extensions(&d);
+		ret = check_crypt_method(&d);
+	if (ret == 0)
+		ret = read_extensions(&d, h->crypt_method, NULL);
 	if (ret == 0)
 		ret = check_data_and_crypto(&d);
 	if (ret == 0)
