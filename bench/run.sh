@@ -78,3 +78,18 @@ echo "qemu-img dd bs=512        $(ms "$q_big")$note"
 for k in "${kinds[@]}"; do
 	echo "  qemu-img/cordon ($k): $(ratio "$q_big" "$(median "c_big_$k.json")")"
 done
+
+echo
+echo "== scattered: 512 MiB with one byte in every 64 KiB (8192 data blocks), bs=64k"
+/usr/bin/python3 -c '
+f = open("scattered.raw", "wb"); f.truncate(512 << 20)
+for i in range(8192):
+    f.seek(i * 65536); f.write(b"\x01")'
+for fmt in raw qcow2; do
+	q=$(bench "q_sc_$fmt" 5 "rm -f o.img" qemu-img dd -O "$fmt" bs=64k if=scattered.raw of=o.img)
+	echo "qemu-img dd -O $fmt$(printf '%*s' $((10 - ${#fmt})) '')$(ms "$q")"
+	for k in "${kinds[@]}"; do
+		c=$(bench "c_sc_${fmt}_$k" 5 "rm -f o.img" "$cordon" dd --sandbox="$k" -O "$fmt" bs=64k if=scattered.raw of=o.img)
+		echo "  cordon dd ($k)$(printf '%*s' $((11 - ${#k})) '')$(ms "$c")   qemu-img/cordon $(ratio "$q" "$c")"
+	done
+done

@@ -19,7 +19,8 @@
 enum hc_op {
 	HC_OP_READ = 1,      /* dev, off, len, buf -> ret bytes read (short at EOF) */
 	HC_OP_WRITE = 2,     /* dev, off, len, buf -> ret bytes written */
-	HC_OP_COPY = 3,      /* dev -> dev2, off -> off2, len -> ret bytes copied */
+	HC_OP_COPY = 3,      /* dev -> dev2, off -> off2, len, level = HC_COPY_*
+			      * flags -> ret bytes copied */
 	HC_OP_SIZE = 4,      /* dev -> ret size in bytes */
 	HC_OP_TRUNCATE = 5,  /* dev, len = new size (after create) */
 	/* 6 was a one-run EXTENT: HC_OP_EXTENTS answers many runs at once */
@@ -49,6 +50,12 @@ enum hc_op {
 				* refused: ret -errno, ret2 = note */
 	HC_OP__COUNT
 };
+
+/* HC_OP_COPY flags.  SKIP_HOLES: the source's holes in the range are not
+ * written (the destination must read zeros there already: a fresh file),
+ * and bytes past the source's end count as a hole; ret is then len.  One
+ * call for a scattered range instead of one per data run. */
+#define HC_COPY_SKIP_HOLES 1u
 
 /* What a child file is to the image that names it (HC_OP_OPEN_CHILD). */
 enum hc_child_kind {

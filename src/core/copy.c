@@ -120,6 +120,28 @@ static uint64_t coalesce(struct copy *c, const struct image *owner, uint64_t pos
 	return n;
 }
 
+/*
+ * A raw file's data run, for a writer whose copy() may skip holes: the runs
+ * after it in the same file, data at the same offsets or holes, join it, so
+ * that a scattered file is one host-side copy per step, not one per run.
+ */
+static uint64_t with_holes(struct copy *c, const struct image *owner, uint64_t pos,
+			   uint64_t n, uint64_t len)
+{
+	if (!c->out->copy_skips_holes || owner->ops != &format_raw)
+		return n;
+	while (n < len) {
+		struct extent next;
+		struct image *next_owner;
+		int64_t m = image_map(c->in, pos + n, len - n, &next, &next_owner);
+		if (m <= 0 || next_owner != owner || next.kind == EXT_OTHER ||
+		    (next.kind == EXT_RAW && next.dev_off != pos + n))
+			break;
+		n += (uint64_t)m;
+	}
+	return n;
+}
+
 static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
 		uint64_t *done)
 {
@@ -135,8 +157,11 @@ static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
 		return 0; /* the output's backing file has it */
 	if (ext.kind == EXT_ZERO)
 		ret = w->ops->zero(w, out_off, (uint64_t)n);
-	else if (ext.kind == EXT_RAW && w->ops->copy && c->o->host_copy)
-		ret = w->ops->copy(w, ext.dev, ext.dev_off, out_off, (uint64_t)n);
+	else if (ext.kind == EXT_RAW && w->ops->copy && c->o->host_copy) {
+		*done = with_holes(c, owner, pos, (uint64_t)n, len);
+		ret = w->ops->copy(w, ext.dev, ext.dev_off, out_off, *done,
+				   *done > (uint64_t)n);
+	}
 	else {
 		if (ext.kind == EXT_RAW)
 			*done = coalesce(c, owner, pos, (uint64_t)n, len);

@@ -67,6 +67,8 @@ struct image_writer {
 	bool sparse;        /* all-zero units may be left unallocated */
 	uint32_t zero_unit; /* granularity the copy engine finds zero runs at,
 			     * when the options ask for it (0: none) */
+	bool copy_skips_holes; /* copy() may be given holes of a raw source
+				* with its data: they read as zeros here */
 	void *priv;
 };
 
@@ -98,9 +100,11 @@ struct writer_ops {
 	/* Calls come at increasing offsets, each range once. */
 	int (*write)(struct image_writer *w, uint64_t off, const void *buf,
 		     uint64_t len);
-	/* Host-side copy of raw input bytes; NULL: data passes through. */
+	/* Host-side copy of raw input bytes; NULL: data passes through.  With
+	 * skip_holes (only where copy_skips_holes says so) the range may hold
+	 * the source's holes, which are left as they are. */
 	int (*copy)(struct image_writer *w, uint32_t src_dev, uint64_t src_off,
-		    uint64_t off, uint64_t len);
+		    uint64_t off, uint64_t len, bool skip_holes);
 	/* The run must read as zeros afterwards. */
 	int (*zero)(struct image_writer *w, uint64_t off, uint64_t len);
 	/* Completes the image and frees the writer. */

@@ -22,9 +22,10 @@ struct hostcalls {
 			uint64_t len);
 	int64_t (*write)(void *ctx, uint32_t dev, uint64_t off, const void *buf,
 			 uint64_t len);
-	/* Host-side copy between devices; bytes copied, short at end of file. */
+	/* Host-side copy between devices; bytes copied, short at end of file
+	 * (flags: HC_COPY_*, hostcall_abi.h). */
 	int64_t (*copy)(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
-			uint64_t dst_off, uint64_t len);
+			uint64_t dst_off, uint64_t len, uint32_t flags);
 	int64_t (*size)(void *ctx, uint32_t dev);
 	/* Creates an output, declaring its virtual size (the host caps what
 	 * may be written from it); 0, or -errno and a note with the cause. */

@@ -55,12 +55,12 @@ int io_write(struct core_ctx *ctx, uint32_t dev, uint64_t off, const void *buf,
 }
 
 int io_copy(struct core_ctx *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
-	    uint64_t dst_off, uint64_t len)
+	    uint64_t dst_off, uint64_t len, uint32_t flags)
 {
 	const struct hostcalls *hc = ctx->env->hc;
 	while (len > 0) {
 		uint64_t chunk = len < HC_MAX_COPY_LEN ? len : HC_MAX_COPY_LEN;
-		int64_t n = hc->copy(hc->ctx, src, src_off, dst, dst_off, chunk);
+		int64_t n = hc->copy(hc->ctx, src, src_off, dst, dst_off, chunk, flags);
 		if (n < 0)
 			return (int)n;
 		if (n == 0 || (uint64_t)n > chunk)

@@ -19,9 +19,10 @@ int io_read_exact(struct core_ctx *ctx, uint32_t dev, uint64_t off, void *buf,
 int io_write(struct core_ctx *ctx, uint32_t dev, uint64_t off, const void *buf,
 	     uint64_t len);
 /* Host-side copy of all of [src_off, src_off+len).  0 or -errno (a source
- * that ends early is -CD_EIO: extents never run past end of file). */
+ * that ends early is -CD_EIO: extents never run past end of file).  With
+ * HC_COPY_SKIP_HOLES in flags the source's holes are left unwritten. */
 int io_copy(struct core_ctx *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
-	    uint64_t dst_off, uint64_t len);
+	    uint64_t dst_off, uint64_t len, uint32_t flags);
 
 /* The device's display name (HC_OP_DEV_INFO), NUL-terminated, from
  * core_alloc; NULL when it cannot be had (out of memory). */

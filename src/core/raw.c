@@ -127,6 +127,8 @@ static int raw_create(struct image_writer *w, const struct writer_opts *o)
 	if (ret < 0)
 		return ret;
 	int64_t r = hc->truncate(hc->ctx, w->dev, w->size);
+	/* A fresh file reads zeros: the source's holes need no writing. */
+	w->copy_skips_holes = w->zeroed;
 	return r < 0 ? (int)r : 0;
 }
 
@@ -137,9 +139,10 @@ static int raw_write(struct image_writer *w, uint64_t off, const void *buf,
 }
 
 static int raw_copy(struct image_writer *w, uint32_t src_dev, uint64_t src_off,
-		    uint64_t off, uint64_t len)
+		    uint64_t off, uint64_t len, bool skip_holes)
 {
-	return io_copy(w->ctx, src_dev, src_off, w->dev, off, len);
+	return io_copy(w->ctx, src_dev, src_off, w->dev, off, len,
+		       skip_holes ? HC_COPY_SKIP_HOLES : 0);
 }
 
 #define RAW_ZERO_BUF (1u << 20)

@@ -59,10 +59,10 @@ static int64_t cl_write(void *ctx, uint32_t dev, uint64_t off, const void *buf,
 }
 
 static int64_t cl_copy(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
-		       uint64_t dst_off, uint64_t len)
+		       uint64_t dst_off, uint64_t len, uint32_t flags)
 {
 	struct hc_msg req = { .op = HC_OP_COPY, .dev = src, .off = src_off,
-			      .dev2 = dst, .off2 = dst_off, .len = len };
+			      .dev2 = dst, .off2 = dst_off, .len = len, .level = flags };
 	return hc_client_send(ctx, &req, NULL);
 }
 

@@ -99,6 +99,28 @@ int64_t host_copy_range(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off
 	return (int64_t)done;
 }
 
+int64_t host_copy_data(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off,
+		       uint64_t len)
+{
+	uint64_t done = 0;
+	while (done < len) {
+		bool is_data;
+		int64_t run = host_extent(in_fd, in_off + done, len - done, &is_data);
+		if (run <= 0)
+			return run < 0 ? run : -EIO;
+		if (is_data) {
+			int64_t n = host_copy_range(in_fd, in_off + done, out_fd, out_off + done,
+						    (uint64_t)run);
+			if (n < 0)
+				return n;
+			if (n < run) /* the source ends here: the rest is past it */
+				break;
+		}
+		done += (uint64_t)run;
+	}
+	return (int64_t)len;
+}
+
 int64_t host_fd_size(int fd)
 {
 	struct stat st;

@@ -22,5 +22,10 @@ int64_t host_set_size(int fd, uint64_t size);
 /* Length of the data or hole run at off, at most len (SEEK_DATA/SEEK_HOLE);
  * everything is data where the file system cannot tell. */
 int64_t host_extent(int fd, uint64_t off, uint64_t len, bool *is_data);
+/* host_copy_range() of the data runs in [in_off, in_off+len) only: holes
+ * and whatever lies past the source's end are left unwritten.  len, or
+ * -errno. */
+int64_t host_copy_data(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off,
+		       uint64_t len);
 
 #endif

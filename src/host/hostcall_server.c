@@ -198,6 +198,8 @@ static enum hc_serve_result serve_io(struct hc_server *s, struct hc_msg *m)
 
 static enum hc_serve_result serve_copy(struct hc_server *s, struct hc_msg *m)
 {
+	if (m->level & ~HC_COPY_SKIP_HOLES)
+		return violation(s, "copy with unknown flags 0x%x", m->level);
 	if (check_dev(s, m, m->dev, DEV_CAN_READ) < 0 ||
 	    check_dev(s, m, m->dev2, DEV_CAN_WRITE) < 0 ||
 	    check_range(s, m, m->off, m->len, HC_MAX_COPY_LEN, false) < 0 ||
@@ -206,7 +208,10 @@ static enum hc_serve_result serve_copy(struct hc_server *s, struct hc_msg *m)
 	int fd = output_fd(s, m, m->dev2, m->off2 + m->len);
 	if (fd < 0)
 		return HC_SERVE_VIOLATION;
-	m->ret = host_copy_range(s->devs->dev[m->dev].fd, m->off, fd, m->off2, m->len);
+	int in = s->devs->dev[m->dev].fd;
+	m->ret = m->level & HC_COPY_SKIP_HOLES
+		       ? host_copy_data(in, m->off, fd, m->off2, m->len)
+		       : host_copy_range(in, m->off, fd, m->off2, m->len);
 	return HC_SERVE_CONTINUE;
 }
 

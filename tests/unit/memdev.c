@@ -79,16 +79,43 @@ static int64_t md_write(void *ctx, uint32_t dev, uint64_t off, const void *buf,
 	return (int64_t)len;
 }
 
+/* HC_COPY_SKIP_HOLES: only the source's data blocks, past its end nothing. */
+static int64_t copy_data(struct memdevs *m, struct memdev *s, uint64_t src_off,
+			 struct memdev *d, uint64_t dst_off, uint64_t len)
+{
+	for (uint64_t done = 0; done < len;) {
+		uint64_t at = src_off + done, block = at / MEMDEV_HOLE_BLOCK;
+		uint64_t n = (block + 1) * MEMDEV_HOLE_BLOCK - at;
+		n = n < len - done ? n : len - done;
+		if (at >= s->size)
+			break;
+		if (!s->hole || !s->hole[block]) {
+			uint64_t have = s->size - at < n ? s->size - at : n;
+			int ret = grow(d, dst_off + done + have);
+			if (ret < 0)
+				return ret;
+			memcpy(d->data + dst_off + done, s->data + at, have);
+			m->copied += have;
+		}
+		done += n;
+	}
+	return (int64_t)len;
+}
+
 static int64_t md_copy(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
-		       uint64_t dst_off, uint64_t len)
+		       uint64_t dst_off, uint64_t len, uint32_t flags)
 {
 	struct memdevs *m = ctx;
 	m->calls[HC_OP_COPY]++;
 	struct memdev *s = get(m, src, false), *d = get(m, dst, true);
-	if (!s || !d || len > HC_MAX_COPY_LEN || !d->created)
+	if (!s || !d || len > HC_MAX_COPY_LEN || !d->created || (flags & ~HC_COPY_SKIP_HOLES)) {
+		m->violations += s && d;
 		return -CD_EINVAL;
+	}
 	if (m->fail_read)
 		return m->fail_read;
+	if (flags & HC_COPY_SKIP_HOLES)
+		return copy_data(m, s, src_off, d, dst_off, len);
 	if (src_off >= s->size)
 		return 0;
 	uint64_t n = s->size - src_off < len ? s->size - src_off : len;

@@ -15,6 +15,7 @@
 
 #include "../../src/core/copy.h"
 #include "memdev.h"
+#include "test_job.h"
 
 #define BLK 4096u
 #define MAX_CALLS 64
@@ -57,10 +58,10 @@ static int rz(struct image_writer *w, uint64_t off, uint64_t len)
 }
 
 static int rc(struct image_writer *w, uint32_t src, uint64_t src_off, uint64_t off,
-	      uint64_t len)
+	      uint64_t len, bool skip_holes)
 {
 	(void)src, (void)src_off;
-	return log_call(w, 'c', off, len);
+	return log_call(w, skip_holes ? 's' : 'c', off, len);
 }
 
 static const struct writer_ops recorder = { .write = rw, .zero = rz, .copy = rc };
@@ -233,6 +234,59 @@ static void failures_say_which_side(void **state)
 	fx_free(&f);
 }
 
+/* A writer whose copy() may be given holes: the whole scattered range is
+ * one host-side copy. */
+static void holes_join_the_copy_where_the_writer_allows(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	f.out.copy_skips_holes = true;
+	struct copy_opts o = { .host_copy = true };
+	enum copy_side side = 0;
+	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
+	assert_int_equal(f.rec.n, 1);
+	assert_int_equal(f.rec.calls[0].op, 's');
+	assert_int_equal(f.rec.calls[0].off, 0);
+	assert_int_equal(f.rec.calls[0].len, 16 * BLK);
+	/* A range starting in a hole starts with zero() as before. */
+	f.rec.n = 0;
+	assert_int_equal(copy_range(&f.ctx, &f.in, 2 * BLK, 14 * BLK, &f.out, 0, &o, &side), 0);
+	assert_int_equal(f.rec.calls[0].op, 'z');
+	assert_int_equal(f.rec.calls[1].op, 's');
+	assert_int_equal(f.rec.calls[1].len, 12 * BLK);
+	fx_free(&f);
+}
+
+/* The raw writer end to end: on a fresh output the holes are skipped by
+ * the host in one call; on an output that is not fresh they are written. */
+static void the_raw_writer_copies_data_only_on_a_fresh_file(void **state)
+{
+	(void)state;
+	for (int zeroed = 1; zeroed >= 0; zeroed--) {
+		struct fx f;
+		fx_init(&f);
+		struct image_writer w;
+		struct writer_opts wo = { .size = 16 * BLK, .zeroed = zeroed, .min_sparse = 512 };
+		assert_int_equal(writer_open(&f.ctx, "raw", TEST_OUT, &wo, &w), 0);
+		struct copy_opts o = { .host_copy = true };
+		enum copy_side side = 0;
+		assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &w, 0, &o, &side), 0);
+		assert_int_equal(w.ops->finish(&w), 0);
+		const struct memdev *out = &f.m.dev[TEST_OUT];
+		assert_int_equal(out->size, 16 * BLK);
+		for (uint64_t b = 0; b < 16; b++) {
+			bool hole = b % 4 >= 2;
+			for (uint64_t i = 0; i < BLK; i += 997)
+				assert_int_equal(out->data[b * BLK + i],
+						 hole ? 0 : f.data[b * BLK + i]);
+		}
+		assert_int_equal(f.m.calls[HC_OP_COPY], zeroed ? 1 : 4);
+		assert_int_equal(f.m.copied, 8 * BLK);
+		fx_free(&f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +296,8 @@ int main(void)
 		cmocka_unit_test(the_base_depth_is_left_out),
 		cmocka_unit_test(progress_moves_forward_to_the_end),
 		cmocka_unit_test(failures_say_which_side),
+		cmocka_unit_test(holes_join_the_copy_where_the_writer_allows),
+		cmocka_unit_test(the_raw_writer_copies_data_only_on_a_fresh_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

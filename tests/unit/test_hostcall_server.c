@@ -151,6 +151,37 @@ static void extents_report_many_runs(void **state)
 	assert_int_equal(mbox(f)->ret, 2);
 }
 
+static void expect_violation(struct fixture *f, struct hc_msg m, const char *what);
+
+/* HC_COPY_SKIP_HOLES: the data runs of the range only; the output keeps
+ * its holes, and past the source's end nothing is written. */
+static void copy_can_skip_the_holes(void **state)
+{
+	struct fixture *f = *state;
+	int fd = open(f->in_path, O_WRONLY);
+	assert_int_equal(ftruncate(fd, 512 << 10), 0);
+	assert_int_equal(pwrite(fd, "x", 1, 128 << 10), 1);
+	close(fd);
+	create(f, 1 << 20);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_COPY, .dev = 1, .dev2 = 0,
+						  .len = 1 << 20, .level = HC_COPY_SKIP_HOLES }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, 1 << 20);
+	int out = f->devs.dev[0].fd;
+	char got[12];
+	assert_int_equal(pread(out, got, 12, 0), 12);
+	assert_memory_equal(got, "hello, world", 12);
+	assert_int_equal(pread(out, got, 1, 128 << 10), 1);
+	assert_int_equal(got[0], 'x');
+	/* nothing was written between the two data runs, or after the last */
+	off_t data = lseek(out, 64 << 10, SEEK_DATA);
+	assert_true(data >= (off_t)(64 << 10) && data <= (off_t)(128 << 10));
+	assert_true(lseek(out, 0, SEEK_END) <= (off_t)(132 << 10));
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_COPY, .dev = 1, .dev2 = 0, .len = 1,
+					     .level = 2 },
+			 "copy with unknown flags 0x2");
+}
+
 static void expect_violation(struct fixture *f, struct hc_msg m, const char *what)
 {
 	m.ret = 12345;
@@ -518,6 +549,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(read_is_served_into_the_region, setup, teardown),
 		cmocka_unit_test_setup_teardown(write_and_copy_reach_the_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(extents_report_many_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(copy_can_skip_the_holes, setup, teardown),
 		cmocka_unit_test_setup_teardown(dev_info_gives_the_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(extra_outputs_beside_the_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(results_are_checked_then_kept, setup, teardown),
