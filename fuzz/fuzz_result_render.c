@@ -6,7 +6,8 @@
  *
  * Checks beyond "no crash, no UB": a refused call leaves the store as it
  * was; the store stays within its limits; a complete store renders as a
- * sequence of valid JSON values (checked by an independent parser below),
+ * sequence of valid JSON values (checked by an independent parser below)
+ * and as qemu's human tree in printable lines,
  * one per line, in printable ASCII only; every progress line is qemu's
  * "    (N.NN/100%)\r" with N never above 100.
  *
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "../src/host/progress.h"
+#include "../src/host/render_human.h"
 #include "../src/host/render_json.h"
 #include "../src/host/result_store.h"
 
@@ -220,6 +222,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		render_json(f, &store);
 		fclose(f);
 		check_json(text, len);
+		free(text);
+		/* The human tree of every top-level value: printable lines. */
+		f = open_memstream(&text, &len);
+		CHECK(f);
+		for (size_t pos = 0; pos < store.len;) {
+			size_t before = pos;
+			struct result_rec rec;
+			if (!render_human_tree(f, &store, &pos, 0))
+				CHECK(result_store_next(&store, &pos, &rec));
+			CHECK(pos > before);
+		}
+		fclose(f);
+		for (size_t i = 0; i < len; i++)
+			CHECK(text[i] == '\n' || (text[i] >= 0x20 && text[i] < 0x7f) ||
+			      (text[i] & 0x80));
+		CHECK(len == 0 || text[len - 1] == '\n');
 		free(text);
 	}
 	result_store_free(&store);

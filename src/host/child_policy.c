@@ -152,7 +152,10 @@ static int64_t refuse(struct attach *a, const char *rule, ...)
 	va_start(ap, rule);
 	vsnprintf(text, sizeof(text), rule, ap);
 	va_end(ap);
-	snprintf(a->note, a->note_len, "cordon refuses '%s': %s", a->shown, text);
+	/* A backing file's refusal follows core's "Could not open backing
+	 * file: "; an extent's context names no kind, so the note does. */
+	snprintf(a->note, a->note_len, "cordon refuses %s'%s': %s",
+		 a->kind == HC_CHILD_EXTENT ? "extent file " : "", a->shown, text);
 	return -1;
 }
 

@@ -299,6 +299,7 @@ static void extents_repeat_but_are_counted(void **state)
 	assert_int_equal(f->devs.dev[a].depth, 0); /* extents are no backing link */
 	/* the same placement rules as backing files */
 	assert_int_equal(attach_kind(f, f->in, HC_CHILD_EXTENT, "../other/secret"), -1);
+	assert_non_null(strstr(f->note, "cordon refuses extent file '"));
 	assert_non_null(strstr(f->note, "outside the directories"));
 	f->devs.dev[f->in].extents = HC_MAX_EXTENT_FILES;
 	assert_int_equal(attach_kind(f, f->in, HC_CHILD_EXTENT, "base.raw"), -1);

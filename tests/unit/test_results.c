@@ -17,6 +17,7 @@
 
 #include "../../src/core/result.h"
 #include "../../src/host/progress.h"
+#include "../../src/host/render_human.h"
 #include "../../src/host/render_json.h"
 #include "memdev.h"
 
@@ -95,12 +96,9 @@ static const char qemu_info_json[] =
 	"    \"dirty-flag\": false\n"
 	"}\n";
 
-static void info_json_is_qemus_text(void **state)
+/* The records of qemu_info_json, as a command would send them. */
+static void send_info(struct result_out *r)
 {
-	(void)state;
-	struct fx f;
-	fx_init(&f);
-	struct result_out *r = &f.r;
 	result_begin_object(r, NULL);
 	result_begin_array(r, "snapshots");
 	result_begin_object(r, NULL);
@@ -141,10 +139,95 @@ static void info_json_is_qemus_text(void **state)
 	result_end_object(r);
 	result_bool(r, "dirty-flag", false);
 	result_end_object(r);
-	assert_int_equal(result_finish(r), 0);
+}
+
+static void info_json_is_qemus_text(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	send_info(&f.r);
+	assert_int_equal(result_finish(&f.r), 0);
 	assert_true(result_store_complete(&f.m.results));
 	char *text = json_of(&f.m.results);
 	assert_string_equal(text, qemu_info_json);
+	free(text);
+	fx_free(&f);
+}
+
+/* Where the object under `key` begins. */
+static size_t find_key(const struct result_store *s, const char *key)
+{
+	size_t pos = 0, at = 0;
+	struct result_rec rec;
+	while (result_store_next(s, &pos, &rec)) {
+		if (rec.key && rec.key_len == strlen(key) && !memcmp(rec.key, key, rec.key_len))
+			return at;
+		at = pos;
+	}
+	fail_msg("no key %s", key);
+	return 0;
+}
+
+/* qemu-img info's "Format specific information" for the same image, as
+ * qemu-img prints it (block/qapi.c dump_qobject at indentation 1). */
+static void format_specific_as_qemu_dumps_it(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	send_info(&f.r);
+	assert_int_equal(result_finish(&f.r), 0);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	size_t pos = find_key(&f.m.results, "data");
+	assert_true(render_human_tree(out, &f.m.results, &pos, 1));
+	fclose(out);
+	assert_string_equal(text, "    compat: 1.1\n"
+				  "    compression type: zlib\n"
+				  "    lazy refcounts: false\n"
+				  "    bitmaps:\n"
+				  "        [0]:\n"
+				  "            flags:\n"
+				  "                [0]: auto\n"
+				  "            name: bm0\n"
+				  "            granularity: 65536\n"
+				  "    refcount bits: 16\n"
+				  "    corrupt: false\n"
+				  "    extended l2: false\n");
+	free(text);
+	/* not an object or array: nothing */
+	pos = find_key(&f.m.results, "filename");
+	out = open_memstream(&text, &len);
+	assert_false(render_human_tree(out, &f.m.results, &pos, 0));
+	fclose(out);
+	assert_string_equal(text, "");
+	free(text);
+	fx_free(&f);
+}
+
+/* Controls in strings are escaped, empty containers print their key. */
+static void human_text_escapes_controls(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	result_begin_object(&f.r, NULL);
+	result_string(&f.r, "name", "a\x1b[2Jb");
+	result_begin_array(&f.r, "flags");
+	result_end_array(&f.r);
+	result_int(&f.r, "n", -5);
+	result_end_object(&f.r);
+	assert_int_equal(result_finish(&f.r), 0);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	size_t pos = 0;
+	assert_true(render_human_tree(out, &f.m.results, &pos, 0));
+	fclose(out);
+	assert_string_equal(text, "name: a\\x1b[2Jb\nflags:\nn: -5\n");
+	assert_int_equal(pos, f.m.results.len);
 	free(text);
 	fx_free(&f);
 }
@@ -384,6 +467,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(info_json_is_qemus_text),
+		cmocka_unit_test(format_specific_as_qemu_dumps_it),
+		cmocka_unit_test(human_text_escapes_controls),
 		cmocka_unit_test(strings_and_empty_arrays_as_qemu_writes_them),
 		cmocka_unit_test(a_long_result_takes_several_calls),
 		cmocka_unit_test(the_first_error_sticks),
