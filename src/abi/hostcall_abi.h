@@ -112,6 +112,9 @@ struct hc_record {
 	uint32_t value_len;
 };
 _Static_assert(sizeof(struct hc_record) == 8, "part of the ABI");
+/* A record's key and value with their padding: what follows the header. */
+#define HC_RECORD_BODY(key_len, value_len) \
+	(((uint64_t)(key_len) + (value_len) + 7u) & ~(uint64_t)7u)
 
 enum hc_level {
 	HC_LEVEL_ERROR = 0,   /* printed as "cordon: <text>" */

@@ -97,45 +97,26 @@ static int through_buffer(struct copy *c, struct image *owner, const struct exte
 }
 
 /*
- * A raw image's data run through the buffer, with zero detection on: the
- * runs after it in the same file (data, or holes, which read as zeros) are
- * read with it, up to a buffer, and the detection finds the holes again.
- * A file with a byte in every 64 KiB is one read per 4 MiB, not per byte.
+ * A raw file's data run and the runs after it in the same file (data, or
+ * holes, which read as zeros), up to `cap` bytes: n grows over them.  Raw
+ * maps the file one to one, so they are one stretch of it.  Two uses:
+ * - through the buffer, with zero detection on: they are read with it and
+ *   the detection finds the holes again (a file with a byte in every
+ *   64 KiB is one read per 4 MiB, not per byte);
+ * - host-side, for a writer whose copy() may skip holes: one copy for the
+ *   stretch, not one per run.
  */
-static uint64_t coalesce(struct copy *c, const struct image *owner, uint64_t pos,
-			 uint64_t n, uint64_t len)
+static uint64_t same_raw_file(struct copy *c, const struct image *owner, uint64_t pos,
+			      uint64_t n, uint64_t cap)
 {
-	if (!c->o->zero_unit || owner->ops != &format_raw)
+	if (owner->ops != &format_raw)
 		return n;
-	while (n < len && n < COPY_BUF_LEN) {
+	while (n < cap) {
 		struct extent next;
 		struct image *next_owner;
-		uint64_t want = len - n < COPY_BUF_LEN - n ? len - n : COPY_BUF_LEN - n;
-		int64_t m = image_map(c->in, pos + n, want, &next, &next_owner);
+		int64_t m = image_map(c->in, pos + n, cap - n, &next, &next_owner);
 		if (m <= 0 || next_owner != owner ||
 		    (next.kind != EXT_RAW && next.kind != EXT_ZERO))
-			break;
-		n += (uint64_t)m;
-	}
-	return n;
-}
-
-/*
- * A raw file's data run, for a writer whose copy() may skip holes: the runs
- * after it in the same file, data at the same offsets or holes, join it, so
- * that a scattered file is one host-side copy per step, not one per run.
- */
-static uint64_t with_holes(struct copy *c, const struct image *owner, uint64_t pos,
-			   uint64_t n, uint64_t len)
-{
-	if (!c->out->copy_skips_holes || owner->ops != &format_raw)
-		return n;
-	while (n < len) {
-		struct extent next;
-		struct image *next_owner;
-		int64_t m = image_map(c->in, pos + n, len - n, &next, &next_owner);
-		if (m <= 0 || next_owner != owner || next.kind == EXT_OTHER ||
-		    (next.kind == EXT_RAW && next.dev_off != pos + n))
 			break;
 		n += (uint64_t)m;
 	}
@@ -155,16 +136,17 @@ static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
 	int ret;
 	if (c->o->base_depth && owner->depth >= c->o->base_depth)
 		return 0; /* the output's backing file has it */
-	if (ext.kind == EXT_ZERO)
+	if (ext.kind == EXT_ZERO) {
 		ret = w->ops->zero(w, out_off, (uint64_t)n);
-	else if (ext.kind == EXT_RAW && w->ops->copy && c->o->host_copy) {
-		*done = with_holes(c, owner, pos, (uint64_t)n, len);
+	} else if (ext.kind == EXT_RAW && w->ops->copy && c->o->host_copy) {
+		if (w->copy_skips_holes)
+			*done = same_raw_file(c, owner, pos, (uint64_t)n, len);
 		ret = w->ops->copy(w, ext.dev, ext.dev_off, out_off, *done,
 				   *done > (uint64_t)n);
-	}
-	else {
-		if (ext.kind == EXT_RAW)
-			*done = coalesce(c, owner, pos, (uint64_t)n, len);
+	} else {
+		if (ext.kind == EXT_RAW && c->o->zero_unit)
+			*done = same_raw_file(c, owner, pos, (uint64_t)n,
+					      len < COPY_BUF_LEN ? len : COPY_BUF_LEN);
 		return through_buffer(c, owner, &ext, pos, out_off, *done);
 	}
 	return ret < 0 ? fail(c, COPY_WRITE, ret) : 0;

@@ -9,10 +9,15 @@ void core_ctx_init(struct core_ctx *ctx, const struct core_env *env)
 	ctx->hint[0] = '\0';
 }
 
+static bool failed(const struct core_ctx *ctx)
+{
+	return ctx->err[0] != '\0' || ctx->err_note != 0;
+}
+
 int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
 {
 	/* The first failure is the cause; later ones are consequences. */
-	if (ctx->err[0] == '\0' && ctx->err_note == 0) {
+	if (!failed(ctx)) {
 		va_list ap;
 		va_start(ap, fmt);
 		vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
@@ -23,7 +28,7 @@ int core_fail(struct core_ctx *ctx, int err, const char *fmt, ...)
 
 int core_fail_hint(struct core_ctx *ctx, int err, const char *hint, const char *fmt, ...)
 {
-	if (ctx->err[0] == '\0' && ctx->err_note == 0) {
+	if (!failed(ctx)) {
 		va_list ap;
 		va_start(ap, fmt);
 		vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
@@ -35,7 +40,7 @@ int core_fail_hint(struct core_ctx *ctx, int err, const char *hint, const char *
 
 int core_fail_note(struct core_ctx *ctx, int err, uint32_t note)
 {
-	if (ctx->err[0] == '\0' && ctx->err_note == 0)
+	if (!failed(ctx))
 		ctx->err_note = note;
 	return err < 0 ? err : -CD_EINVAL;
 }
@@ -44,7 +49,7 @@ int core_prefix(struct core_ctx *ctx, int err, const char *fmt, ...)
 {
 	char head[CORE_ERR_MAX];
 	va_list ap;
-	if (ctx->err[0] == '\0' && ctx->err_note == 0)
+	if (!failed(ctx))
 		core_fail(ctx, err, "%s", cd_strerror(err));
 	va_start(ap, fmt);
 	int n = vsnprintf(head, sizeof(head), fmt, ap);

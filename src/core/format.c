@@ -37,18 +37,17 @@ static const struct format_ops *plain_reader(struct core_ctx *ctx, uint32_t dev,
 	if (info->prefix && starts_with(display_name, info->prefix))
 		return core_fail(ctx, -CD_ENOTSUP, "cordon reads image files only: '%s' is "
 				 "a %s driver", info->name, driver_kind(info->kind)), NULL;
-	uint32_t type = io_dev_type(ctx, dev);
 	switch (info->plain) {
 	case PLAIN_REFUSED:
 		return core_fail(ctx, -CD_EINVAL, "%s", info->qemu_error), NULL;
 	case PLAIN_REGULAR:
-		if (type != HC_FILE_REGULAR)
+		if (io_dev_type(ctx, dev) != HC_FILE_REGULAR)
 			return core_fail(ctx, -CD_EINVAL, "'%s' driver requires '%s' to be a "
 					 "regular file", info->name, display_name), NULL;
 		return &format_raw;
 	case PLAIN_DEVICE:
 	case PLAIN_DEVICE_NOT:
-		if (!is_device(type))
+		if (!is_device(io_dev_type(ctx, dev)))
 			return core_fail(ctx, -CD_EINVAL, "'%s' driver requires '%s' to be "
 					 "either a character or block device", info->name,
 					 display_name), NULL;
@@ -298,6 +297,8 @@ enum writer_refusal writer_refusal(const char *fmt)
  */
 static int check_target(struct core_ctx *ctx, const struct format_info *info, uint32_t dev)
 {
+	if (info->kind == QEMU_FORMAT)
+		return 0; /* a format writes whatever the target is */
 	uint32_t type = io_dev_type(ctx, dev);
 	if (!info->create_by_opening) {
 		if (info->plain == PLAIN_REGULAR && is_device(type))
@@ -308,26 +309,25 @@ static int check_target(struct core_ctx *ctx, const struct format_info *info, ui
 	char *name = io_dev_name(ctx, dev);
 	if (!name)
 		return core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
+	char why[CORE_ERR_MAX] = "";
 	int ret = 0;
 	if (info->prefix && starts_with(name, info->prefix))
 		ret = core_fail(ctx, -CD_ENOTSUP, "cordon writes image files only: '%s' is a "
 				"%s driver", info->name, driver_kind(info->kind));
-	else if (info->plain == PLAIN_REFUSED)
-		ret = core_fail(ctx, -CD_EINVAL, "Protocol driver '%s' does not support image "
-				"creation, and opening the image failed: %s", info->name,
-				info->qemu_error);
-	else if (type == HC_FILE_NONE)
-		ret = core_fail(ctx, -CD_EINVAL, "Protocol driver '%s' does not support image "
-				"creation, and opening the image failed: Could not open '%s': %s",
-				info->name, name, cd_strerror(CD_ENOENT));
-	else if (!is_device(type))
-		ret = core_fail(ctx, -CD_EINVAL, "Protocol driver '%s' does not support image "
-				"creation, and opening the image failed: '%s' driver requires "
-				"'%s' to be either a character or block device", info->name,
-				info->name, name);
-	else if (info->plain == PLAIN_DEVICE_NOT)
+	else if (info->plain == PLAIN_DEVICE_NOT && is_device(type))
 		ret = core_fail(ctx, -CD_ENOTSUP, "cordon does not use the '%s' driver",
 				info->name);
+	else if (info->plain == PLAIN_REFUSED)
+		snprintf(why, sizeof(why), "%s", info->qemu_error);
+	else if (type == HC_FILE_NONE)
+		snprintf(why, sizeof(why), "Could not open '%s': %s", name,
+			 cd_strerror(CD_ENOENT));
+	else if (!is_device(type))
+		snprintf(why, sizeof(why), "'%s' driver requires '%s' to be either a "
+			 "character or block device", info->name, name);
+	if (why[0])
+		ret = core_fail(ctx, -CD_EINVAL, "Protocol driver '%s' does not support image "
+				"creation, and opening the image failed: %s", info->name, why);
 	core_free(ctx, name);
 	return ret;
 }

@@ -5,7 +5,6 @@
 
 /* One call's worth: records are never split across calls. */
 #define RESULT_BUF_LEN 16384u
-#define PAD8(n) (((n) + 7u) & ~(size_t)7u)
 
 int result_init(struct result_out *r, struct core_ctx *ctx)
 {
@@ -33,7 +32,7 @@ static void put(struct result_out *r, uint16_t type, const char *key, const void
 	if (r->err)
 		return;
 	size_t key_len = key ? strlen(key) : 0;
-	size_t need = sizeof(struct hc_record) + PAD8(key_len + value_len);
+	size_t need = sizeof(struct hc_record) + (size_t)HC_RECORD_BODY(key_len, value_len);
 	/* Longer than any record the host accepts: a bug in the command. */
 	if (key_len > 0xffff || need > RESULT_BUF_LEN) {
 		r->err = -CD_EINVAL;
@@ -52,7 +51,7 @@ static void put(struct result_out *r, uint16_t type, const char *key, const void
 	if (value_len)
 		memcpy(p + sizeof(h) + key_len, value, value_len);
 	memset(p + sizeof(h) + key_len + value_len, 0,
-		  PAD8(key_len + value_len) - key_len - value_len);
+		  (size_t)HC_RECORD_BODY(key_len, value_len) - key_len - value_len);
 	r->len += need;
 }
 

@@ -11,6 +11,8 @@
 
 #include <inttypes.h>
 
+#include "utf8.h"
+
 struct writer {
 	FILE *f;
 	int depth;
@@ -20,28 +22,6 @@ struct writer {
 static void newline(struct writer *w)
 {
 	fprintf(w->f, "\n%*s", 4 * w->depth, "");
-}
-
-/* A code point from strict UTF-8 at s (n bytes left), or -1; *len is how
- * many bytes it took (1 for a malformed byte, so decoding moves on). */
-static int32_t utf8_decode(const uint8_t *s, size_t n, size_t *len)
-{
-	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t need = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-		    : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-	*len = 1;
-	if (need == 0 || need > n)
-		return -1;
-	uint32_t cp = need == 1 ? s[0] : s[0] & (0x7f >> need);
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min[need] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*len = need;
-	return (int32_t)cp;
 }
 
 static void quoted(FILE *f, const uint8_t *s, size_t n)

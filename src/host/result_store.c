@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAD8(n) (((n) + 7u) & ~(size_t)7u)
 
 void result_store_init(struct result_store *r)
 {
@@ -44,9 +43,9 @@ static int decode(const uint8_t *data, size_t len, size_t pos, struct result_rec
 		return -1;
 	}
 	memcpy(&h, data + pos, sizeof(h));
-	size_t body = (size_t)h.key_len + h.value_len;
+	size_t body = (size_t)HC_RECORD_BODY(h.key_len, h.value_len);
 	if (h.key_len > RESULT_KEY_MAX || h.value_len > RESULT_STRING_MAX ||
-	    PAD8(body) > len - pos - sizeof(h)) {
+	    body > len - pos - sizeof(h)) {
 		*why = "a record is longer than its buffer or its limits";
 		return -1;
 	}
@@ -62,7 +61,7 @@ static int decode(const uint8_t *data, size_t len, size_t pos, struct result_rec
 			rec->i = (int64_t)((uint64_t)rec->i << 8 | rec->value[b]);
 	else if (rec->value_len == 1)
 		rec->i = rec->value[0];
-	*next = pos + sizeof(h) + PAD8(body);
+	*next = pos + sizeof(h) + body;
 	return 0;
 }
 
