@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/output_names.h"
 #include "host_confine.h"
 #include "report.h"
 
@@ -191,16 +190,8 @@ static const char *derived_fmt(uint32_t rule, const char *parent_fmt)
 }
 
 int devices_add_derived_output(struct host_devices *d, uint32_t parent, uint32_t rule,
-			       uint32_t index, char *note, size_t note_len)
+			       const char *name, char *note, size_t note_len)
 {
-	const struct host_output *p = devices_output(d, parent);
-	char name[PATH_MAX];
-	int n = output_name(name, sizeof(name), p->path, rule, index, 1);
-	if (n < 0 || (size_t)n >= sizeof(name)) {
-		snprintf(note, note_len, "Could not create '%s': %s", p->path,
-			 strerror(ENAMETOOLONG));
-		return -1;
-	}
 	char *path = strdup(name);
 	struct host_output *o;
 	int dev = path ? new_output(d, path, &o) : -1;
@@ -209,8 +200,8 @@ int devices_add_derived_output(struct host_devices *d, uint32_t parent, uint32_t
 		snprintf(note, note_len, "Could not create '%s': %s", name, strerror(errno));
 		return -1;
 	}
-	/* p may have moved with the table. */
-	p = devices_output(d, parent);
+	/* Read after new_output(): the table may have moved. */
+	const struct host_output *p = devices_output(d, parent);
 	o->owned_path = path;
 	if (output_prepare(d, o, path, derived_fmt(rule, p->fmt), p->max_virtual) < 0) {
 		snprintf(note, note_len, "Could not create '%s': it is an input", path);

@@ -83,11 +83,12 @@ int devices_add_input(struct host_devices *d, const char *path);
  * -1 after a message. */
 int devices_add_output(struct host_devices *d, const char *path, const char *fmt,
 		       uint64_t max_virtual);
-/* An extra file of output device parent (HC_OP_ADD_OUTPUT): named by
- * rule and index from the parent's name (src/core/output_names.h), in its
- * directory, prepared like it.  Its device, or -1 with the reason in note. */
+/* An extra file of output device parent (HC_OP_ADD_OUTPUT), `name` as
+ * the server derived it by `rule` from the parent's name
+ * (src/core/output_names.h), prepared like the parent.  Its device, or -1
+ * with the reason in note. */
 int devices_add_derived_output(struct host_devices *d, uint32_t parent, uint32_t rule,
-			       uint32_t index, char *note, size_t note_len);
+			       const char *name, char *note, size_t note_len);
 /* The output state of device dev, or NULL when it is not an output. */
 struct host_output *devices_output(struct host_devices *d, uint32_t dev);
 

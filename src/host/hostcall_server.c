@@ -307,14 +307,17 @@ static enum hc_serve_result serve_add_output(struct hc_server *s, struct hc_msg 
 	if (m->off < 1 || m->off > HC_MAX_EXTENT_FILES || d->n_outs > HC_MAX_EXTENT_FILES)
 		return violation(s, "add_output of file %llu (at most %u)",
 				 (unsigned long long)m->off, HC_MAX_EXTENT_FILES);
-	char name[PATH_MAX];
-	output_name(name, sizeof(name), parent->path, m->dev2, (uint32_t)m->off, 1);
+	char name[PATH_MAX], note[HC_NOTE_TEXT_MAX];
+	int n = output_name(name, sizeof(name), parent->path, m->dev2, (uint32_t)m->off, 1);
+	if (n < 0 || (size_t)n >= sizeof(name)) {
+		snprintf(note, sizeof(note), "Could not create '%s': %s", parent->path,
+			 strerror(ENAMETOOLONG));
+		return reply_note(s, m, -EACCES, note);
+	}
 	for (uint32_t i = 0; i < d->n_outs; i++)
 		if (strcmp(d->outs[i].path, name) == 0)
 			return violation(s, "add_output of '%s' twice", name);
-	char note[HC_NOTE_TEXT_MAX];
-	int dev = devices_add_derived_output(d, m->dev, m->dev2, (uint32_t)m->off, note,
-					     sizeof(note));
+	int dev = devices_add_derived_output(d, m->dev, m->dev2, name, note, sizeof(note));
 	if (dev < 0)
 		return reply_note(s, m, -EACCES, note);
 	m->ret = dev;
