@@ -93,3 +93,26 @@ for fmt in raw qcow2; do
 		echo "  cordon dd ($k)$(printf '%*s' $((11 - ${#k})) '')$(ms "$c")   qemu-img/cordon $(ratio "$q" "$c")"
 	done
 done
+
+echo
+echo "== VHD: ${size_mb} MiB dense, fixed and dynamic -> raw; raw -> vpc"
+# Inputs made once by qemu-img; the raw side is big.raw from above.
+qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on big.raw fixed.vhd
+qemu-img convert -f raw -O vpc -o subformat=dynamic,force_size=on big.raw dyn.vhd
+cat fixed.vhd dyn.vhd > /dev/null
+for sub in fixed dyn; do
+	q=$(bench "q_vhd_$sub" 3 "rm -f o.raw" qemu-img dd -f vpc -O raw bs=1M if=$sub.vhd of=o.raw)
+	qc=$(bench "qc_vhd_$sub" 3 "rm -f o.raw" qemu-img convert -f vpc -O raw $sub.vhd o.raw)
+	echo "$sub.vhd -> raw: qemu-img dd bs=1M $(ms "$q"), qemu-img convert $(ms "$qc")"
+	for k in "${kinds[@]}"; do
+		c=$(bench "c_vhd_${sub}_$k" 3 "rm -f o.raw" "$cordon" dd --sandbox="$k" -f vpc -O raw bs=1M if=$sub.vhd of=o.raw)
+		echo "  cordon dd ($k)$(printf '%*s' $((11 - ${#k})) '')$(ms "$c")   qemu-img dd/cordon $(ratio "$q" "$c")   qemu-img convert/cordon $(ratio "$qc" "$c")"
+	done
+done
+q=$(bench q_to_vhd 3 "rm -f o.vhd" qemu-img dd -O vpc bs=1M if=big.raw of=o.vhd)
+qc=$(bench qc_to_vhd 3 "rm -f o.vhd" qemu-img convert -f raw -O vpc big.raw o.vhd)
+echo "raw -> vpc: qemu-img dd bs=1M $(ms "$q"), qemu-img convert $(ms "$qc")"
+for k in "${kinds[@]}"; do
+	c=$(bench "c_to_vhd_$k" 3 "rm -f o.vhd" "$cordon" dd --sandbox="$k" -O vpc bs=1M if=big.raw of=o.vhd)
+	echo "  cordon dd ($k)$(printf '%*s' $((11 - ${#k})) '')$(ms "$c")   qemu-img dd/cordon $(ratio "$q" "$c")   qemu-img convert/cordon $(ratio "$qc" "$c")"
+done

@@ -11,6 +11,7 @@
 
 #include "../src/core/format.h"
 #include "../tests/unit/memdev.h"
+#include "fuzz_input.h"
 #include "qcow2_templates.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
@@ -40,14 +41,6 @@ static uint8_t expect_qcow2(int t, uint64_t v)
 	if (kind == 2 || (kind == 3 && v >= BACKING_LEN))
 		return 0;
 	return tpl_pattern(v);
-}
-
-static uint64_t take(const uint8_t **p, size_t *n, size_t k)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < k && *n > 0; i++, (*p)++, (*n)--)
-		v = v << 8 | **p;
-	return v;
 }
 
 #define WINDOW_MAX (1u << 14)
@@ -83,8 +76,8 @@ static void open_and_check(struct memdevs *m, uint32_t dev, int t,
 	CHECK(image_open(&ctx, dev, "", "in", &img) == 0);
 	CHECK(img.ops == (t < 0 ? &format_raw : &format_qcow2));
 	for (int w = 0; w < 4 && n >= 5; w++) {
-		uint64_t off = take(&p, &n, 3) % (img.size + 4096);
-		uint64_t len = take(&p, &n, 2) % WINDOW_MAX + 1;
+		uint64_t off = fuzz_take(&p, &n, 3) % (img.size + 4096);
+		uint64_t len = fuzz_take(&p, &n, 2) % WINDOW_MAX + 1;
 		check_window(&img, t, off, len);
 	}
 	image_close(&img);
@@ -95,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup();
 	const uint8_t *p = data;
 	size_t n = size;
-	int which = (int)(take(&p, &n, 1) % 4) - 1; /* -1: raw */
+	int which = (int)(fuzz_take(&p, &n, 1) % 4) - 1; /* -1: raw */
 	struct memdevs m;
 	memdevs_init(&m);
 	uint32_t dev;

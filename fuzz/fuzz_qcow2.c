@@ -11,6 +11,7 @@
 
 #include "../src/core/format.h"
 #include "../tests/unit/memdev.h"
+#include "fuzz_input.h"
 #include "qcow2_templates.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
@@ -30,17 +31,9 @@ static void setup(void)
 	backing = tpl_backing(BACKING_LEN);
 }
 
-static uint64_t take(const uint8_t **p, size_t *n, size_t k)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < k && *n > 0; i++, (*p)++, (*n)--)
-		v = v << 8 | **p;
-	return v;
-}
-
 static uint8_t *make_image(const uint8_t **p, size_t *n, size_t *len)
 {
-	uint64_t mode = take(p, n, 1);
+	uint64_t mode = fuzz_take(p, n, 1);
 	if (mode & 1) { /* the input is the image */
 		*len = *n;
 		uint8_t *img = malloc(*n ? *n : 1);
@@ -53,10 +46,10 @@ static uint8_t *make_image(const uint8_t **p, size_t *n, size_t *len)
 	uint8_t *img = malloc(t->len);
 	memcpy(img, t->buf, t->len);
 	*len = t->len;
-	size_t edits = (size_t)take(p, n, 1) % 16;
+	size_t edits = (size_t)fuzz_take(p, n, 1) % 16;
 	for (size_t i = 0; i < edits && *n >= 5; i++) {
-		uint64_t at = take(p, n, 4) % t->len;
-		img[at] = (uint8_t)take(p, n, 1);
+		uint64_t at = fuzz_take(p, n, 4) % t->len;
+		img[at] = (uint8_t)fuzz_take(p, n, 1);
 	}
 	return img;
 }
@@ -69,8 +62,8 @@ static void read_windows(struct image *img, const uint8_t *p, size_t n)
 	uint8_t *buf = core_alloc(img->ctx, WINDOW_MAX, 64);
 	CHECK(buf != NULL);
 	for (int w = 0; w < 8 && n >= 6 && img->size > 0; w++) {
-		uint64_t off = take(&p, &n, 4) % img->size;
-		uint64_t len = take(&p, &n, 2) % WINDOW_MAX + 1;
+		uint64_t off = fuzz_take(&p, &n, 4) % img->size;
+		uint64_t len = fuzz_take(&p, &n, 2) % WINDOW_MAX + 1;
 		if (len > img->size - off)
 			len = img->size - off;
 		struct extent ext;

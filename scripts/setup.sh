@@ -11,6 +11,7 @@ packages=(
 	qemu-utils                   # qemu-img: the oracle for integration tests
 	python3 python3-pytest       # integration tests
 	python3-pytest-xdist         # ... run in parallel
+	python3-libvhdi              # a second VHD reader for the vpc tests
 	hyperfine                    # bench/
 )
 

@@ -18,7 +18,7 @@
 #include "hostcall_abi.h"
 
 #define CORDON_JOB_MAGIC 0x626f6a6e64726f63ull /* "cordnjob" */
-#define CORDON_JOB_VERSION 2u
+#define CORDON_JOB_VERSION 3u
 
 #define CORDON_FMT_NAME_MAX 24u /* the longest name qemu knows is 17 */
 /* Devices a command line may name: convert's inputs and its output. */
@@ -68,6 +68,11 @@ struct cordon_job {
 	uint32_t command;   /* enum cordon_command */
 	uint32_t flags;     /* CORDON_JOB_* */
 	uint32_t n_dev;
+	/* What images record about their making and core cannot know itself:
+	 * the time (seconds since the Unix epoch; VHD timestamps) and random
+	 * bytes (VHD unique ids).  Never image bytes. */
+	uint64_t now;
+	uint8_t entropy[32];
 	struct cordon_job_dev dev[CORDON_JOB_DEVS_MAX];
 	union {
 		struct cordon_dd_job dd;

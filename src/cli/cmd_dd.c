@@ -10,6 +10,7 @@
 #include "../abi/job.h"
 #include "../core/dd_window.h"
 #include "../core/format.h"
+#include "../host/output_cap.h"
 #include "../host/report.h"
 #include "../host/run.h"
 #include "cmd.h"
@@ -111,7 +112,7 @@ static int dd_plan_and_run(const struct dd_args *a)
 	struct run_output out = {
 		.path = a->out,
 		.fmt = strlen(out_fmt) < CORDON_FMT_NAME_MAX ? out_fmt : "",
-		.max_virtual = window_bound(&job.cmd.dd),
+		.max_virtual = output_virtual_max(out_fmt, window_bound(&job.cmd.dd)),
 	};
 	plan.inputs = &in;
 	plan.n_inputs = 1;

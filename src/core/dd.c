@@ -43,7 +43,8 @@ static int create_output(struct core_ctx *ctx, const struct cordon_job *job,
 	const char *fmt = job->dev[dd->out].fmt;
 	bool zeroed = (job->dev[dd->out].roles & CORDON_DEV_ZEROED) != 0;
 	/* cordon dd leaves zero runs out where the format can (docs/dd.md). */
-	struct writer_opts opts = { .size = size, .zeroed = zeroed, .min_sparse = 512 };
+	struct writer_opts opts = { .size = size, .zeroed = zeroed, .min_sparse = 512,
+				    .now = job->now, .entropy = job->entropy };
 	enum writer_refusal why = writer_refusal(fmt);
 	if (why != WRITER_OK)
 		return output_refused(ctx, why, fmt);

@@ -56,6 +56,8 @@ struct writer_opts {
 	const char *subformat;   /* NULL: the format's default */
 	const struct writer_kv *kv; /* -o key=value the writer interprets */
 	size_t n_kv;
+	uint64_t now;            /* the job's clock (seconds since 1970) */
+	const uint8_t *entropy;  /* the job's 32 random bytes, or NULL */
 };
 
 struct image_writer {
@@ -115,6 +117,7 @@ struct writer_ops {
 
 extern const struct format_ops format_raw;
 extern const struct format_ops format_qcow2;
+extern const struct format_ops format_vpc;
 /* Opens, and refuses every read (qemu's snapshot-access; unreadable.c). */
 extern const struct format_ops format_unreadable;
 

@@ -28,7 +28,7 @@ static const struct format_info table[] = {
 	FMT("cloop", false, probe_cloop, NULL),
 	FMT("vdi", true, probe_vdi, NULL),
 	FMT("qcow", true, probe_qcow1, NULL),
-	FMT("vpc", true, probe_vpc, NULL),
+	FMT("vpc", true, probe_vpc, &format_vpc),
 	FMT("vmdk", true, probe_vmdk, NULL),
 	FMT("vhdx", true, probe_vhdx, NULL),
 	FMT("raw", true, probe_raw, &format_raw),

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "../core/vpc/vpc.h"
+
 #define SIZE_MAX_OUT ((uint64_t)INT64_MAX)
 
 static uint64_t div_up(uint64_t a, uint64_t b)
@@ -52,6 +54,20 @@ static uint64_t qcow2_cap(uint64_t v)
 	return sat_mul(sat_add(sat_add(used, blocks), table), QCOW2_CLUSTER);
 }
 
+/*
+ * vpc as cordon writes it (src/core/vpc/vpc_writer.c): footer copy,
+ * header, BAT, each 2 MiB block with its 512-byte bitmap, the footer.
+ * The virtual size is the CHS-rounded one.
+ */
+#define VPC_BLOCK (2ull << 20)
+
+static uint64_t vpc_cap(uint64_t v)
+{
+	uint64_t blocks = div_up(v, VPC_BLOCK);
+	uint64_t bat = div_up(blocks * 4, 512) * 512;
+	return sat_add(sat_add(1536 + 512, bat), sat_mul(blocks, VPC_BLOCK + 512));
+}
+
 static const struct {
 	const char *fmt;
 	uint64_t (*cap)(uint64_t virtual_size);
@@ -61,6 +77,7 @@ static const struct {
 	{ "file", raw_cap },
 	{ "host_device", raw_cap },
 	{ "qcow2", qcow2_cap },
+	{ "vpc", vpc_cap },
 };
 
 uint64_t output_cap(const char *fmt, uint64_t virtual_size)
@@ -70,4 +87,13 @@ uint64_t output_cap(const char *fmt, uint64_t virtual_size)
 			return caps[i].cap(virtual_size);
 	/* A format without a writer: core refuses it before creating. */
 	return 0;
+}
+
+uint64_t output_virtual_max(const char *fmt, uint64_t window)
+{
+	uint64_t rounded;
+	struct vpc_chs g;
+	if (strcmp(fmt, "vpc") == 0 && chs_rounded_size(window, false, &rounded, &g) == 0)
+		return rounded;
+	return window;
 }

@@ -15,4 +15,9 @@
  * virtual_size bytes (saturating at INT64_MAX). */
 uint64_t output_cap(const char *fmt, uint64_t virtual_size);
 
+/* The largest virtual size a writer of fmt declares for `window` bytes of
+ * data: the window itself, or more where the format rounds sizes up (VHD's
+ * CHS geometry, with core's own function for it). */
+uint64_t output_virtual_max(const char *fmt, uint64_t window);
+
 #endif

@@ -1,7 +1,10 @@
 /* The host side of a run, for every command (see run.h). */
 #include "run.h"
 
+#include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "child_policy.h"
 #include "host_signals.h"
@@ -83,6 +86,10 @@ int run_command(const struct run_plan *plan, struct cordon_job *job)
 	}
 	host_signals_install();
 	raise_fd_limit();
+	job->now = (uint64_t)time(NULL);
+	/* Ids images record need not be secret: a short read leaves zeros. */
+	if (getrandom(job->entropy, sizeof(job->entropy), 0) < 0)
+		memset(job->entropy, 0, sizeof(job->entropy));
 	sandbox_prewarm(plan->sandbox); /* the VM is made while the files are opened */
 	devices_init(&devs);
 	progress_init(&progress, plan->progress, 1.0f);

@@ -1,0 +1,308 @@
+/*
+ * vpc writer: a dynamic VHD laid out as qemu-img creates one, with blocks
+ * allocated as data arrives (dd writes at increasing offsets):
+ *
+ *   0            footer copy
+ *   512          dynamic disk header
+ *   1536         BAT (one entry per 2 MiB block, rounded up to a sector)
+ *   then         per allocated block: sector bitmap (all set, as qemu
+ *                writes it), 2 MiB of data
+ *   end          footer
+ *
+ * A block is allocated when its first non-zero byte arrives, so all-zero
+ * blocks stay unallocated (qemu-img dd allocates them; the content is the
+ * same).  Memory is O(1): one BAT window, one bitmap, the footer.
+ */
+#include "vpc.h"
+
+#include "../endian.h"
+#include "../io.h"
+#include "../overflow.h"
+
+#define VW_BLOCK (2u << 20)
+#define VW_BITMAP 512u             /* 2 MiB / 512 / 8, rounded to a sector */
+#define VW_BAT_OFF 1536u
+#define VW_BAT_WIN 4096u           /* entries per BAT window: 8 GiB of disk */
+#define VW_ZERO_BUF (256u << 10)
+
+struct vw {
+	uint64_t entries;       /* BAT entries */
+	uint64_t data_start;    /* first block's bitmap */
+	uint64_t next_free;     /* where the next block goes; then the footer */
+	uint64_t pos;           /* end of the last call: calls are monotonic */
+	uint64_t cur_block;     /* the last block allocated; UINT64_MAX: none */
+	uint64_t cur_filled;    /* bytes of it written (devices not zeroed) */
+	uint32_t *bat;          /* VW_BAT_WIN big-endian entries */
+	uint64_t bat_win;       /* the window bat holds */
+	uint8_t *footer;        /* VPC_FOOTER_LEN, then the header's 1024 */
+	uint8_t *zeros;         /* VW_ZERO_BUF; devices not zeroed only */
+	uint8_t *bitmap;        /* VW_BITMAP bytes, all set */
+};
+
+static void vw_release(struct image_writer *w)
+{
+	struct vw *s = w->priv;
+	if (!s)
+		return;
+	core_free(w->ctx, s->bat);
+	core_free(w->ctx, s->footer);
+	core_free(w->ctx, s->zeros);
+	core_free(w->ctx, s->bitmap);
+	core_free(w->ctx, s);
+	w->priv = NULL;
+}
+
+static int release_on_error(struct image_writer *w, int ret)
+{
+	if (ret < 0)
+		vw_release(w);
+	return ret;
+}
+
+static uint64_t bat_win_len(const struct vw *s, uint64_t win)
+{
+	uint64_t first = win * VW_BAT_WIN;
+	return s->entries - first < VW_BAT_WIN ? s->entries - first : VW_BAT_WIN;
+}
+
+/* Writes the BAT window out (every entry, set or not: unused is all ones,
+ * never a hole) and moves on to window `to`. */
+static int bat_advance(struct image_writer *w, struct vw *s, uint64_t to)
+{
+	uint64_t last = (s->entries + VW_BAT_WIN - 1) / VW_BAT_WIN;
+	while (s->bat_win < to && s->bat_win < last) {
+		uint64_t n = bat_win_len(s, s->bat_win);
+		int ret = io_write(w->ctx, w->dev, VW_BAT_OFF + s->bat_win * VW_BAT_WIN * 4,
+				   s->bat, n * 4);
+		if (ret < 0)
+			return ret;
+		memset(s->bat, 0xff, VW_BAT_WIN * 4);
+		s->bat_win++;
+	}
+	return 0;
+}
+
+static int write_zeros(struct image_writer *w, struct vw *s, uint64_t off, uint64_t len)
+{
+	while (len > 0) {
+		uint64_t n = len < VW_ZERO_BUF ? len : VW_ZERO_BUF;
+		int ret = io_write(w->ctx, w->dev, off, s->zeros, n);
+		if (ret < 0)
+			return ret;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Brings the current block's written part up to `upto` bytes: on a device
+ * that does not start as zeros, the gaps must be written. */
+static int fill_to(struct image_writer *w, struct vw *s, uint64_t upto)
+{
+	if (s->cur_block == UINT64_MAX || w->zeroed || s->cur_filled >= upto)
+		return 0;
+	uint64_t data = s->next_free - VW_BLOCK;
+	int ret = write_zeros(w, s, data + s->cur_filled, upto - s->cur_filled);
+	s->cur_filled = upto;
+	return ret;
+}
+
+/* Block b gets the next place in the file: its bitmap now, its BAT entry
+ * in the window. */
+static int allocate(struct image_writer *w, struct vw *s, uint64_t b)
+{
+	int ret = fill_to(w, s, VW_BLOCK);
+	if (ret == 0)
+		ret = bat_advance(w, s, b / VW_BAT_WIN);
+	if (ret < 0)
+		return ret;
+	uint64_t at = s->next_free, end;
+	if (ADD_OVERFLOW(at, (uint64_t)VW_BITMAP + VW_BLOCK, &end) || end > (uint64_t)INT64_MAX ||
+	    at / VPC_SECTOR > 0xfffffffeull)
+		return -CD_EFBIG;
+	ret = io_write(w->ctx, w->dev, at, s->bitmap, VW_BITMAP);
+	if (ret < 0)
+		return ret;
+	store_be32((uint8_t *)&s->bat[b % VW_BAT_WIN], (uint32_t)(at / VPC_SECTOR));
+	s->next_free = end;
+	s->cur_block = b;
+	s->cur_filled = 0;
+	return 0;
+}
+
+static bool all_zero(const uint8_t *p, uint64_t len)
+{
+	for (uint64_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static int check_range(struct image_writer *w, const struct vw *s, uint64_t off,
+		       uint64_t len, uint64_t *end)
+{
+	if (!s || off < s->pos || ADD_OVERFLOW(off, len, end) || *end > w->size)
+		return -CD_EINVAL;
+	return 0;
+}
+
+static int vw_write(struct image_writer *w, uint64_t off, const void *buf, uint64_t len)
+{
+	struct vw *s = w->priv;
+	uint64_t end;
+	int ret = check_range(w, s, off, len, &end);
+	const uint8_t *p = buf;
+	while (ret == 0 && len > 0) {
+		uint64_t b = off / VW_BLOCK, in = off % VW_BLOCK;
+		uint64_t n = VW_BLOCK - in < len ? VW_BLOCK - in : len;
+		bool allocated = s->cur_block == b;
+		if (allocated || !w->sparse || !all_zero(p, n)) {
+			if (!allocated)
+				ret = allocate(w, s, b);
+			if (ret == 0)
+				ret = fill_to(w, s, in);
+			if (ret == 0)
+				ret = io_write(w->ctx, w->dev, s->next_free - VW_BLOCK + in, p, n);
+			s->cur_filled = in + n;
+		}
+		p += n;
+		off += n;
+		len -= n;
+	}
+	if (ret == 0)
+		s->pos = end;
+	return release_on_error(w, ret);
+}
+
+/* Unallocated blocks read as zeros; an allocated block's zeros are holes
+ * on a fresh file and written on a device (fill_to). */
+static int vw_zero(struct image_writer *w, uint64_t off, uint64_t len)
+{
+	struct vw *s = w->priv;
+	uint64_t end;
+	int ret = check_range(w, s, off, len, &end);
+	if (ret == 0)
+		s->pos = end;
+	return release_on_error(w, ret);
+}
+
+static int vw_finish(struct image_writer *w)
+{
+	struct vw *s = w->priv;
+	if (!s)
+		return -CD_EINVAL;
+	int ret = fill_to(w, s, VW_BLOCK);
+	if (ret == 0)
+		ret = bat_advance(w, s, UINT64_MAX);
+	/* the header, the footer copy at 0 and the footer at the end */
+	if (ret == 0)
+		ret = io_write(w->ctx, w->dev, VPC_FOOTER_LEN, s->footer + VPC_FOOTER_LEN,
+			       VPC_DYN_HEADER_LEN);
+	if (ret == 0)
+		ret = io_write(w->ctx, w->dev, 0, s->footer, VPC_FOOTER_LEN);
+	if (ret == 0)
+		ret = io_write(w->ctx, w->dev, s->next_free, s->footer, VPC_FOOTER_LEN);
+	vw_release(w);
+	return ret;
+}
+
+/* The footer and dynamic header qemu writes (vpc_co_create). */
+static void make_headers(const struct image_writer *w, const struct writer_opts *o,
+			 const struct vw *s, const struct vpc_chs *g, uint8_t *f)
+{
+	memset(f, 0, VPC_FOOTER_LEN + VPC_DYN_HEADER_LEN);
+	memcpy(f, "conectix", 8);
+	store_be32(f + 8, 0x02);
+	store_be32(f + 12, 0x00010000);
+	store_be64(f + 16, VPC_FOOTER_LEN);
+	uint64_t now = o->now > VPC_TIMESTAMP_BASE ? o->now - VPC_TIMESTAMP_BASE : 0;
+	store_be32(f + 24, (uint32_t)now);
+	memcpy(f + 28, "qemu", 4);
+	store_be16(f + 32, 0x0005); /* Virtual PC 2007 */
+	store_be16(f + 34, 0x0003);
+	memcpy(f + 36, "Wi2k", 4);
+	store_be64(f + 40, w->size);
+	store_be64(f + 48, w->size);
+	store_be16(f + 56, g->cyls);
+	f[58] = g->heads;
+	f[59] = g->secs;
+	store_be32(f + 60, VPC_DYNAMIC);
+	/* a random (version 4) UUID, as qemu_uuid_generate() makes */
+	if (o->entropy)
+		memcpy(f + 68, o->entropy, 16);
+	f[68 + 6] = (uint8_t)((f[68 + 6] & 0x0f) | 0x40);
+	f[68 + 8] = (uint8_t)((f[68 + 8] & 0x3f) | 0x80);
+	store_be32(f + 64, vpc_checksum(f, VPC_FOOTER_LEN, 64));
+
+	uint8_t *h = f + VPC_FOOTER_LEN;
+	memcpy(h, "cxsparse", 8);
+	store_be64(h + 8, UINT64_MAX); /* what Microsoft's tools expect */
+	store_be64(h + 16, VW_BAT_OFF);
+	store_be32(h + 24, 0x00010000);
+	store_be32(h + 28, (uint32_t)s->entries);
+	store_be32(h + 32, VW_BLOCK);
+	store_be32(h + 36, vpc_checksum(h, VPC_DYN_HEADER_LEN, 36));
+}
+
+static int vw_create(struct image_writer *w, const struct writer_opts *o)
+{
+	struct core_ctx *ctx = w->ctx;
+	int ret = writer_check_opts(w, "vpc", o, 0);
+	if (ret < 0)
+		return ret;
+	uint64_t size;
+	struct vpc_chs g;
+	ret = chs_rounded_size(w->size, false, &size, &g);
+	if (ret == -CD_EFBIG)
+		return core_fail(ctx, ret, "Disk size is too large, max size is 2040 GiB");
+	if (ret < 0) {
+		char hint[160];
+		snprintf(hint, sizeof(hint), "Try size=%llu or force-size=on (the latter "
+			 "makes the image incompatible with Virtual PC)",
+			 (unsigned long long)size);
+		return core_fail_hint(ctx, ret, hint, "The requested image size cannot be "
+				      "represented in CHS geometry");
+	}
+	w->size = size;
+	/* zero runs of a sector are left out by the copy engine */
+	w->zero_unit = VPC_SECTOR;
+	struct vw *s = core_alloc(ctx, sizeof(*s), 8);
+	if (!s)
+		return -CD_ENOMEM;
+	*s = (struct vw){ .cur_block = UINT64_MAX };
+	w->priv = s;
+	s->entries = (size / VPC_SECTOR + VW_BLOCK / VPC_SECTOR - 1) / (VW_BLOCK / VPC_SECTOR);
+	s->data_start = VW_BAT_OFF + ((s->entries * 4 + 511) & ~511ull);
+	s->next_free = s->data_start;
+	s->bat = core_alloc(ctx, VW_BAT_WIN * 4, 64);
+	s->footer = core_alloc(ctx, VPC_FOOTER_LEN + VPC_DYN_HEADER_LEN, 64);
+	s->bitmap = core_alloc(ctx, VW_BITMAP, 64);
+	if (!w->zeroed)
+		s->zeros = core_alloc(ctx, VW_ZERO_BUF, 64);
+	if (!s->bat || !s->footer || !s->bitmap || (!w->zeroed && !s->zeros))
+		return release_on_error(w, -CD_ENOMEM);
+	memset(s->bat, 0xff, VW_BAT_WIN * 4);
+	memset(s->bitmap, 0xff, VW_BITMAP);
+	if (s->zeros)
+		memset(s->zeros, 0, VW_ZERO_BUF);
+	make_headers(w, o, s, &g, s->footer);
+	ret = writer_create_output(w);
+	if (ret == 0) {
+		/* Creates the output now, so errors come in qemu-img's order. */
+		const struct hostcalls *hc = ctx->env->hc;
+		int64_t r = hc->truncate(hc->ctx, w->dev, s->data_start);
+		ret = r < 0 ? (int)r : 0;
+	}
+	return release_on_error(w, ret);
+}
+
+const struct writer_ops vpc_writer_ops = {
+	.create = vw_create,
+	.abort = vw_release,
+	.write = vw_write,
+	/* No host-side copy: data passes through so that zero blocks are
+	 * found and left unallocated. */
+	.copy = NULL,
+	.zero = vw_zero,
+	.finish = vw_finish,
+};
