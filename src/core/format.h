@@ -118,6 +118,7 @@ struct writer_ops {
 extern const struct format_ops format_raw;
 extern const struct format_ops format_qcow2;
 extern const struct format_ops format_vpc;
+extern const struct format_ops format_vhdx;
 /* Opens, and refuses every read (qemu's snapshot-access; unreadable.c). */
 extern const struct format_ops format_unreadable;
 

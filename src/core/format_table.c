@@ -30,7 +30,7 @@ static const struct format_info table[] = {
 	FMT("qcow", true, probe_qcow1, NULL),
 	FMT("vpc", true, probe_vpc, &format_vpc),
 	FMT("vmdk", true, probe_vmdk, NULL),
-	FMT("vhdx", true, probe_vhdx, NULL),
+	FMT("vhdx", true, probe_vhdx, &format_vhdx),
 	FMT("raw", true, probe_raw, &format_raw),
 	FMT("qcow2", true, qcow2_probe, &format_qcow2),
 	FMT("luks", true, probe_luks, NULL),

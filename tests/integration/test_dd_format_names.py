@@ -47,8 +47,6 @@ def probed_format(files, tmp_path):
 
 
 NOT_READ_YET = [
-    ("vhdx", "subformat=dynamic"),
-    ("vhdx", "subformat=fixed"),
     ("vmdk", "subformat=monolithicSparse"),
     ("vmdk", "subformat=streamOptimized"),
     ("vmdk", "subformat=monolithicFlat"),

@@ -1,0 +1,428 @@
+"""
+VHDX through cordon dd against qemu-img dd.
+
+- Images qemu-img makes (block sizes 1, 8, 32 and 256 MiB, fixed, log
+  sizes, block_state_zero off, sizes not a multiple of the block size,
+  `write -z` ranges): exit status, messages and content equal, with raw,
+  qcow2 and vpc outputs and several windows.
+- Hostile images: qemu's messages (its error_report lines too), no output.
+- Active logs, which qemu-img refuses to read read-only: cordon replays them
+  in memory; the oracle is `qemu-img check -r all` on a copy, then
+  qemu-img dd of the repaired copy.  The input itself is never written.
+"""
+import hashlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+
+import pytest
+
+import vhdx_images as X
+
+KiB, MiB = 1 << 10, 1 << 20
+TIMEOUT = 300
+
+
+def tool(argv, **kw):
+    return subprocess.run(argv, capture_output=True, timeout=TIMEOUT, **kw)
+
+
+WRITES = ["write -P 0x11 0 4k", "write -P 0x22 1500k 700k", "write -z 1600k 100k",
+          "write -P 0x33 2900k 100k"]
+
+
+def qemu_vhdx(qemu_img, tmp, opts, size, writes=WRITES):
+    path = tmp / "img.vhdx"
+    p = tool([qemu_img, "create", "-q", "-f", "vhdx", "-o", opts, str(path), str(size)])
+    assert p.returncode == 0, p.stderr
+    argv = ["qemu-io", "-f", "vhdx"]
+    for w in writes:
+        argv += ["-c", w]
+    p = tool(argv + [str(path)])
+    assert p.returncode == 0, p.stderr
+    return path.read_bytes()
+
+
+# 256 MiB blocks are dense on disk once written: one case of its own below.
+KINDS = ["block_size=1M", "block_size=8M", "block_size=32M", "subformat=fixed",
+         "subformat=fixed,block_size=1M", "block_state_zero=off", "log_size=4M",
+         "block_size=1M,log_size=8M"]
+# 12M crosses an 8 MiB block; none is a multiple of every block size.
+SIZES = [("3000k", 3000 * KiB), ("5M", 5 * MiB), ("12M", 12 * MiB)]
+KEYS = [(k, s) for k in KINDS for s, _ in SIZES]
+IDS = [f"{k}-{s}" for k, s in KEYS]
+
+
+@pytest.fixture(scope="session")
+def qemu_made(qemu_img, tmp_path_factory):
+    """{(kind, size name): path} of images qemu-img made, on disk once."""
+    out = {}
+    for kind in KINDS:
+        for sname, size in SIZES:
+            d = tmp_path_factory.mktemp("vhdx")
+            qemu_vhdx(qemu_img, d, kind, size)
+            out[(kind, sname)] = d / "img.vhdx"
+    return out
+
+
+def digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(4 * MiB):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def compare_dd(qemu_img, cordon_bin, sandbox, tmp_path, image, args):
+    """qemu-img dd and cordon dd on one input (hard-linked into a directory
+    each, as in.vhdx): status, messages, which files are left and their
+    content.  Nothing large is kept afterwards (the images' blocks are
+    dense on disk)."""
+    res = {}
+    try:
+        for who, argv in (("qemu", [qemu_img, "dd"]),
+                          ("cordon", [str(cordon_bin), "dd", f"--sandbox={sandbox}"])):
+            d = tmp_path / who
+            d.mkdir()
+            os.link(image, d / "in.vhdx")
+            rc, err = run(argv + args, d)
+            res[who] = (rc, err, {p.name: digest(p) for p in sorted(d.iterdir())
+                                  if p.name != "in.vhdx"})
+        q, c = res["qemu"], res["cordon"]
+        assert c[:2] == q[:2]
+        if q[0] == 0:
+            assert c[2] == q[2]
+        else:
+            assert c[2] == {}  # cordon leaves nothing behind after a failure
+        return q
+    finally:
+        shutil.rmtree(tmp_path / "qemu", ignore_errors=True)
+        shutil.rmtree(tmp_path / "cordon", ignore_errors=True)
+
+
+WINDOWS = [[], ["bs=1M"], ["bs=777", "skip=3", "count=5000"], ["bs=64k", "skip=20", "count=30"],
+           ["bs=512", "skip=1000000"], ["bs=512", "count=0"]]
+
+
+@pytest.mark.parametrize("window", WINDOWS, ids=lambda w: "-".join(w) or "whole")
+@pytest.mark.parametrize("key", KEYS, ids=IDS)
+def test_read_to_raw_matches_qemu_img(qemu_img, cordon_bin, sandbox, tmp_path, qemu_made,
+                                      key, window):
+    compare_dd(qemu_img, cordon_bin, sandbox, tmp_path, qemu_made[key],
+               ["-f", "vhdx", "-O", "raw", *window, "if=in.vhdx", "of=out.raw"])
+
+
+@pytest.mark.parametrize("key", KEYS[:3], ids=IDS[:3])
+def test_probed_like_qemu_img(qemu_img, cordon_bin, sandbox, tmp_path, qemu_made, key):
+    compare_dd(qemu_img, cordon_bin, sandbox, tmp_path, qemu_made[key],
+               ["if=in.vhdx", "of=out.raw"])
+
+
+def test_256m_blocks(qemu_img, cordon_bin, sandbox, tmp_path):
+    d = tmp_path / "make"
+    d.mkdir()
+    qemu_vhdx(qemu_img, d, "block_size=256M", 300 * MiB,
+              WRITES + ["write -P 0x44 260M 1M"])
+    try:
+        for window in ([], ["bs=1M", "skip=255", "count=262"]):
+            compare_dd(qemu_img, cordon_bin, sandbox, tmp_path, d / "img.vhdx",
+                       ["-f", "vhdx", "-O", "raw", *window, "if=in.vhdx", "of=out.raw"])
+    finally:
+        shutil.rmtree(d)
+
+
+def info(qemu_img, path, fmt):
+    p = tool([qemu_img, "info", "-f", fmt, "--output=json", str(path)])
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def flat(qemu_img, path, fmt):
+    out = str(path) + ".flat"
+    p = tool([qemu_img, "convert", "-f", fmt, "-O", "raw", str(path), out])
+    assert p.returncode == 0, p.stderr
+    data = open(out, "rb").read()
+    os.unlink(out)
+    return data
+
+
+def run(argv, cwd):
+    p = tool(argv, cwd=cwd)
+    return p.returncode, p.stderr.decode().replace("qemu-img:", "PROG:").replace("cordon:",
+                                                                                  "PROG:")
+
+
+@pytest.mark.parametrize("out_fmt", ["qcow2", "vpc"])
+@pytest.mark.parametrize("key", KEYS[::4], ids=IDS[::4])
+def test_read_to_images_matches_qemu_img(qemu_img, cordon_bin, sandbox, tmp_path, qemu_made,
+                                         key, out_fmt):
+    args = ["-f", "vhdx", "-O", out_fmt, "bs=64k", "if=in.vhdx", "of=out.img"]
+    res = {}
+    for who, argv in (("qemu", [qemu_img, "dd"]),
+                      ("cordon", [str(cordon_bin), "dd", f"--sandbox={sandbox}"])):
+        d = tmp_path / who
+        d.mkdir()
+        os.link(qemu_made[key], d / "in.vhdx")
+        res[who] = run(argv + args, d) + (d / "out.img",)
+    q, c = res["qemu"], res["cordon"]
+    assert c[:2] == q[:2]
+    assert info(qemu_img, c[2], out_fmt)["virtual-size"] == \
+        info(qemu_img, q[2], out_fmt)["virtual-size"]
+    assert flat(qemu_img, c[2], out_fmt) == flat(qemu_img, q[2], out_fmt)
+
+
+# ---- hostile ------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def base(qemu_img, tmp_path_factory):
+    """10 MiB, 8 MiB blocks: header section, log at 1 MiB, BAT at 2 MiB,
+    metadata at 3 MiB, block 0 at 4 MiB."""
+    return qemu_vhdx(qemu_img, tmp_path_factory.mktemp("base"), "block_size=8M", 10 * MiB,
+                     ["write -P 0x33 0 1M", "write -P 0x44 5M 100k"])
+
+
+def patch(img, off, fmt, value, crc=None):
+    b = bytearray(img)
+    struct.pack_into(fmt, b, off, value)
+    if crc:
+        X.fix_crc(b, *crc)
+    return bytes(b)
+
+
+def flip(img, off):
+    b = bytearray(img)
+    b[off] ^= 1
+    return bytes(b)
+
+
+BAT = 2 * MiB
+META = 3 * MiB
+RT = (X.REGION_TABLE, 64 * KiB)
+
+
+def hostile_cases(img):
+    meta_params = META + struct.unpack_from("<I", img, META + 32 + 16)[0]
+    return {
+        "signature": patch(img, 0, "<Q", 0),
+        "header-1-crc": flip(img, 0x10010),   # qemu takes header 2
+        "header-2-crc": flip(img, 0x20010),
+        "both-header-crcs": flip(flip(img, 0x10010), 0x20010),
+        "region-table-crc": flip(img, 0x30010),
+        "region-overlaps-log": patch(img, 0x30000 + 16 + 16, "<Q", MiB, RT),
+        "region-count-2048": patch(img, 0x30000 + 8, "<I", 2048, RT),
+        "bat-region-too-small": patch(img, 0x30000 + 16 + 24, "<I", 8, RT),
+        "bat-region-unreadable": patch(img, 0x30000 + 16 + 24, "<I", 0xFFFFFFF0, RT),
+        "bat-past-eof": patch(img, BAT, "<Q", (100 << 20) | 6),
+        "bat-end-past-eof": patch(img, BAT, "<Q", (15 << 20) | 6),
+        "bat-offset-overflow": patch(img, BAT, "<Q", (0xFFFFFFFFFFF << 20) | 6),
+        "bat-overlaps-bat": patch(img, BAT, "<Q", (2 << 20) | 6),
+        "bat-at-zero": patch(img, BAT, "<Q", 6),
+        "block-size-512k": patch(img, meta_params, "<I", 512 * KiB),
+        "block-size-512M": patch(img, meta_params, "<I", 512 * MiB),
+        "block-size-3M": patch(img, meta_params, "<I", 3 * MiB),
+        "has-parent-no-locator": patch(img, meta_params + 4, "<I", 2),
+        "metadata-item-offset-huge": patch(img, META + 32 + 16, "<I", 0xFFFFFFFF),
+        "metadata-count-huge": patch(img, META + 10, "<H", 0xFFFF),
+        "metadata-signature": patch(img, META, "<Q", 0),
+        "log-offset-unaligned": patch(img, 0x20000 + 72, "<Q", MiB + 4096, (0x20000, 4096)),
+        "log-version-1": patch(img, 0x20000 + 64, "<H", 1, (0x20000, 4096)),
+    }
+
+
+HOSTILE = ["signature", "header-1-crc", "header-2-crc", "both-header-crcs",
+           "region-table-crc", "region-overlaps-log", "region-count-2048",
+           "bat-region-too-small", "bat-region-unreadable", "bat-past-eof",
+           "bat-end-past-eof", "bat-offset-overflow", "bat-overlaps-bat",
+           "block-size-512k", "block-size-512M", "block-size-3M", "has-parent-no-locator",
+           "metadata-item-offset-huge", "metadata-count-huge", "metadata-signature",
+           "log-offset-unaligned", "log-version-1"]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_images(qemu_img, cordon_bin, sandbox, tmp_path, base, name):
+    src = tmp_path / "src.vhdx"
+    src.write_bytes(hostile_cases(base)[name])
+    q = compare_dd(qemu_img, cordon_bin, sandbox, tmp_path, src,
+                   ["-f", "vhdx", "-O", "raw", "if=in.vhdx", "of=out.raw"])
+    # one-sided cases qemu reads are the ones named so
+    assert q[0] == (0 if name.startswith("header-") and "both" not in name else 1)
+
+
+@pytest.mark.parametrize("state", [4, 7])
+def test_blocks_qemu_cannot_read(qemu_img, cordon_bin, sandbox, tmp_path, base, state):
+    """A partially present block (differencing images only) and an unknown
+    state: qemu's read error; qemu leaves a partial output, cordon none."""
+    img = patch(base, BAT, "<Q", (4 << 20) | state)
+    res = {}
+    for who, argv in (("qemu", [qemu_img, "dd"]),
+                      ("cordon", [str(cordon_bin), "dd", f"--sandbox={sandbox}"])):
+        d = tmp_path / who
+        d.mkdir()
+        (d / "in.vhdx").write_bytes(img)
+        res[who] = run(argv + ["-f", "vhdx", "-O", "raw", "if=in.vhdx", "of=out.raw"], d)
+    assert res["cordon"] == res["qemu"]
+    assert res["qemu"] == (1, "PROG: error while reading from input image file: "
+                              "Input/output error\n")
+    assert not (tmp_path / "cordon" / "out.raw").exists()
+
+
+def test_block_at_offset_zero_is_refused(cordon_bin, sandbox, tmp_path, qemu_img):
+    """A present block in the header section, with nothing else there for
+    qemu's overlap check to catch (1 MiB blocks): qemu reads it, with
+    content that depends on its request sizes; cordon refuses it."""
+    img = bytearray(qemu_vhdx(qemu_img, tmp_path, "block_size=1M", 3 * MiB, []))
+    struct.pack_into("<Q", img, X.regions(img)["bat"][0], 6)
+    (tmp_path / "in.vhdx").write_bytes(bytes(img))
+    rc, err = run([str(cordon_bin), "dd", f"--sandbox={sandbox}", "-f", "vhdx",
+                   "if=in.vhdx", "of=out.raw"], tmp_path)
+    assert (rc, err) == (1, "PROG: Could not open 'in.vhdx': Could not open 'in.vhdx': BAT "
+                            "entry 0 places a block at offset 0, in the header section: "
+                            "cordon refuses it\n")
+    assert not (tmp_path / "out.raw").exists()
+
+
+# ---- active logs ---------------------------------------------------------------
+
+def block_off(img, i):
+    return X.bat_entry(img, i) & ~0xFFFFF
+
+
+def dirty_image(img, guid, unaligned_end=True):
+    """Two entries: data and zeros over block 0; then block 1 made present
+    at the end of the file (its BAT sector and one data sector)."""
+    b0 = block_off(img, 0)
+    e1 = X.log_entry(5, guid, data_writes=[(b0 + 8192, b"\x77" * 4096)],
+                     zero_writes=[(b0 + 512 * KiB, 64 * KiB)], flushed=len(img), last=len(img))
+    newoff = len(img)
+    bat = X.regions(img)["bat"][0]
+    sector = bytearray(img[bat:bat + 4096])
+    struct.pack_into("<Q", sector, 8, newoff | 6)
+    e2 = X.log_entry(6, guid, data_writes=[(bat, bytes(sector)),
+                                           (newoff + 4096, bytes(range(256)) * 16)],
+                     flushed=len(img), last=newoff + 8 * MiB + (1 if unaligned_end else 0))
+    return [e1, e2]
+
+
+def replayed_by_qemu(qemu_img, tmp, img):
+    """qemu-img check -r all on a copy, then its qemu-img dd: the oracle."""
+    d = tmp / "oracle"
+    d.mkdir()
+    (d / "in.vhdx").write_bytes(img)  # the copy, under the same name
+    tool([qemu_img, "check", "-r", "all", "in.vhdx"], cwd=d)
+    return run([qemu_img, "dd", "-f", "vhdx", "-O", "raw", "if=in.vhdx", "of=out.raw"], d), \
+        (d / "out.raw").read_bytes() if (d / "out.raw").exists() else None
+
+
+def cordon_read(cordon_bin, sandbox, tmp, img, *window):
+    d = tmp / "cordon"
+    d.mkdir(exist_ok=True)
+    (d / "in.vhdx").write_bytes(img)
+    res = run([str(cordon_bin), "dd", f"--sandbox={sandbox}", "-f", "vhdx", "-O", "raw",
+               *window, "if=in.vhdx", "of=out.raw"], d)
+    assert (d / "in.vhdx").read_bytes() == img  # never written
+    return res, (d / "out.raw").read_bytes() if (d / "out.raw").exists() else None
+
+
+def test_qemu_refuses_an_active_log_read_only(qemu_img, tmp_path, base):
+    guid = X.new_guid()
+    img = X.with_log(base, dirty_image(base, guid), guid)
+    (tmp_path / "in.vhdx").write_bytes(img)
+    rc, err = run([qemu_img, "dd", "-f", "vhdx", "if=in.vhdx", "of=out.raw"], tmp_path)
+    assert rc == 1 and "contains a log that needs to be replayed" in err
+
+
+@pytest.mark.parametrize("unaligned_end", [True, False], ids=["grown", "not-grown"])
+def test_active_log_replayed_as_qemu_check_does(qemu_img, cordon_bin, sandbox, tmp_path,
+                                                base, unaligned_end):
+    """With last_file_offset unaligned qemu grows the file to the next MiB
+    (block 1 then fits); aligned, it does not (qemu's quirk), and the BAT
+    check fails the same way in both."""
+    guid = X.new_guid()
+    img = X.with_log(base, dirty_image(base, guid, unaligned_end), guid)
+    q, qdata = replayed_by_qemu(qemu_img, tmp_path, img)
+    c, cdata = cordon_read(cordon_bin, sandbox, tmp_path, img)
+    assert c == q
+    assert cdata == qdata
+    if unaligned_end:
+        # the replay changed the disk: block 0's logged sector, block 1's
+        # new data sector
+        assert q[0] == 0
+        assert qdata[8192:8192 + 4096] == b"\x77" * 4096
+        assert qdata[512 * KiB:576 * KiB] == bytes(64 * KiB)
+        assert qdata[8 * MiB + 4096:8 * MiB + 8192] == bytes(range(256)) * 16
+    else:
+        assert q[0] == 1 and "Image has probably been truncated" in q[1]
+
+
+def test_replayed_log_with_windows(qemu_img, cordon_bin, sandbox, tmp_path, base):
+    guid = X.new_guid()
+    img = X.with_log(base, dirty_image(base, guid), guid)
+    _, qdata = replayed_by_qemu(qemu_img, tmp_path, img)
+    # qemu-img dd's count includes the skipped blocks: [skip*bs, count*bs)
+    for window, (start, end) in ((["bs=4096", "skip=1", "count=3"], (4096, 12288)),
+                                 (["bs=1M", "skip=8", "count=9"], (8 * MiB, 9 * MiB))):
+        c, cdata = cordon_read(cordon_bin, sandbox, tmp_path, img, *window)
+        assert c == (0, "")
+        assert cdata == qdata[start:end]
+
+
+def test_log_without_a_valid_entry_reads_as_clean(qemu_img, cordon_bin, sandbox, tmp_path,
+                                                  base):
+    """A log guid but no entry with a good CRC: nothing to replay, and
+    qemu-img reads the image itself."""
+    guid = X.new_guid()
+    entries = dirty_image(base, guid)
+    bad = bytearray(entries[0])
+    bad[100] ^= 1
+    src = tmp_path / "src.vhdx"
+    src.write_bytes(X.with_log(base, [bytes(bad)], guid))
+    q = compare_dd(qemu_img, cordon_bin, sandbox, tmp_path, src,
+                   ["-f", "vhdx", "-O", "raw", "if=in.vhdx", "of=out.raw"])
+    assert q[0] == 0
+
+
+def test_newest_sequence_wins(qemu_img, cordon_bin, sandbox, tmp_path, base):
+    """Two sequences in the log: the one whose first entry has the higher
+    sequence number is replayed."""
+    guid = X.new_guid()
+    b0 = block_off(base, 0)
+    old = X.log_entry(9, guid, data_writes=[(b0, b"\x01" * 4096)], flushed=len(base),
+                      last=len(base))
+    new = X.log_entry(20, guid, data_writes=[(b0, b"\x02" * 4096)], flushed=len(base),
+                      last=len(base))
+    img = X.with_log(base, [new, bytes(4096), old], guid)
+    q, qdata = replayed_by_qemu(qemu_img, tmp_path, img)
+    c, cdata = cordon_read(cordon_bin, sandbox, tmp_path, img)
+    assert c == q == (0, "")
+    assert cdata == qdata and cdata[:4] == b"\x02" * 4
+
+
+@pytest.mark.parametrize("case", ["data-sequence-mismatch", "into-the-log",
+                                  "past-qemu-limit", "truncated-file"])
+def test_hostile_logs(qemu_img, cordon_bin, sandbox, tmp_path, base, case):
+    guid = X.new_guid()
+    b0 = block_off(base, 0)
+    kw = dict(flushed=len(base), last=len(base))
+    if case == "data-sequence-mismatch":
+        e = bytearray(X.log_entry(5, guid, data_writes=[(b0, b"\x05" * 4096)], **kw))
+        struct.pack_into("<I", e, 4096 + 4092, 99)  # the data sector's low sequence
+        struct.pack_into("<I", e, 4, 0)
+        struct.pack_into("<I", e, 4, X.crc32c(bytes(e)))
+        entries = [bytes(e)]
+        want = "Invalid argument"
+    elif case == "into-the-log":
+        entries = [X.log_entry(5, guid, data_writes=[(MiB + 64 * KiB, b"\x05" * 4096)], **kw)]
+        want = "its log writes into the log itself: cordon refuses to replay it"
+    elif case == "past-qemu-limit":
+        entries = [X.log_entry(5, guid, zero_writes=[(0x7FFFFFFFC0000000 - 4096, 8192)], **kw)]
+        want = "Input/output error"
+    else:
+        entries = [X.log_entry(5, guid, data_writes=[(b0, b"\x05" * 4096)],
+                               flushed=len(base) + MiB, last=len(base))]
+        want = "Invalid argument"
+    img = X.with_log(base, entries, guid)
+    (c, err), data = cordon_read(cordon_bin, sandbox, tmp_path, img)
+    assert c == 1 and data is None
+    assert err == f"PROG: Could not open 'in.vhdx': Could not open 'in.vhdx': {want}\n"
