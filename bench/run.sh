@@ -94,25 +94,48 @@ for fmt in raw qcow2; do
 	done
 done
 
+# image -> raw and raw -> image, each against qemu-img dd bs=1M and qemu-img
+# convert on the same files.  cordon dd and qemu-img dd flush the output
+# before they finish; qemu-img convert writes with cache=unsafe and does
+# not, so it is also timed followed by a sync of its output (like-for-like,
+# as cp + sync above).  Each run starts with the page cache flushed, so one
+# run's writeback does not land in the next one's time.
+printf '#!/bin/sh\nqemu-img convert "$@" && sync "$(eval echo \\${$#})"\n' > convsync.sh
+chmod +x convsync.sh
+report() { # cordon's time against the three
+	echo "  cordon dd ($1)$(printf '%*s' $((11 - ${#1})) '')$(ms "$2")   qemu-img dd/cordon $(ratio "$3" "$2")   convert/cordon $(ratio "$4" "$2")   (convert + sync)/cordon $(ratio "$5" "$2")"
+}
+to_raw() { # label fmt image
+	local q qc qs c k
+	q=$(bench "q_$1" 3 "rm -f o.raw; sync" qemu-img dd -f "$2" -O raw bs=1M if="$3" of=o.raw)
+	qc=$(bench "qc_$1" 3 "rm -f o.raw; sync" qemu-img convert -f "$2" -O raw "$3" o.raw)
+	qs=$(bench "qs_$1" 3 "rm -f o.raw; sync" ./convsync.sh -f "$2" -O raw "$3" o.raw)
+	echo "$3 -> raw: qemu-img dd bs=1M $(ms "$q"), convert $(ms "$qc"), convert + sync $(ms "$qs")"
+	for k in "${kinds[@]}"; do
+		c=$(bench "c_$1_$k" 3 "rm -f o.raw; sync" "$cordon" dd --sandbox="$k" -f "$2" -O raw bs=1M if="$3" of=o.raw)
+		report "$k" "$c" "$q" "$qc" "$qs"
+	done
+}
+from_raw() { # label fmt
+	local q qc qs c k
+	q=$(bench "q_$1" 3 "rm -f o.img; sync" qemu-img dd -O "$2" bs=1M if=big.raw of=o.img)
+	qc=$(bench "qc_$1" 3 "rm -f o.img; sync" qemu-img convert -f raw -O "$2" big.raw o.img)
+	qs=$(bench "qs_$1" 3 "rm -f o.img; sync" ./convsync.sh -f raw -O "$2" big.raw o.img)
+	echo "raw -> $2: qemu-img dd bs=1M $(ms "$q"), convert $(ms "$qc"), convert + sync $(ms "$qs")"
+	for k in "${kinds[@]}"; do
+		c=$(bench "c_$1_$k" 3 "rm -f o.img; sync" "$cordon" dd --sandbox="$k" -O "$2" bs=1M if=big.raw of=o.img)
+		report "$k" "$c" "$q" "$qc" "$qs"
+	done
+}
+
 echo
-echo "== VHD: ${size_mb} MiB dense, fixed and dynamic -> raw; raw -> vpc"
-# Inputs made once by qemu-img; the raw side is big.raw from above.
+echo "== VHD and VHDX: ${size_mb} MiB dense (made by qemu-img convert from big.raw)"
 qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on big.raw fixed.vhd
 qemu-img convert -f raw -O vpc -o subformat=dynamic,force_size=on big.raw dyn.vhd
-cat fixed.vhd dyn.vhd > /dev/null
-for sub in fixed dyn; do
-	q=$(bench "q_vhd_$sub" 3 "rm -f o.raw" qemu-img dd -f vpc -O raw bs=1M if=$sub.vhd of=o.raw)
-	qc=$(bench "qc_vhd_$sub" 3 "rm -f o.raw" qemu-img convert -f vpc -O raw $sub.vhd o.raw)
-	echo "$sub.vhd -> raw: qemu-img dd bs=1M $(ms "$q"), qemu-img convert $(ms "$qc")"
-	for k in "${kinds[@]}"; do
-		c=$(bench "c_vhd_${sub}_$k" 3 "rm -f o.raw" "$cordon" dd --sandbox="$k" -f vpc -O raw bs=1M if=$sub.vhd of=o.raw)
-		echo "  cordon dd ($k)$(printf '%*s' $((11 - ${#k})) '')$(ms "$c")   qemu-img dd/cordon $(ratio "$q" "$c")   qemu-img convert/cordon $(ratio "$qc" "$c")"
-	done
-done
-q=$(bench q_to_vhd 3 "rm -f o.vhd" qemu-img dd -O vpc bs=1M if=big.raw of=o.vhd)
-qc=$(bench qc_to_vhd 3 "rm -f o.vhd" qemu-img convert -f raw -O vpc big.raw o.vhd)
-echo "raw -> vpc: qemu-img dd bs=1M $(ms "$q"), qemu-img convert $(ms "$qc")"
-for k in "${kinds[@]}"; do
-	c=$(bench "c_to_vhd_$k" 3 "rm -f o.vhd" "$cordon" dd --sandbox="$k" -O vpc bs=1M if=big.raw of=o.vhd)
-	echo "  cordon dd ($k)$(printf '%*s' $((11 - ${#k})) '')$(ms "$c")   qemu-img dd/cordon $(ratio "$q" "$c")   qemu-img convert/cordon $(ratio "$qc" "$c")"
-done
+qemu-img convert -f raw -O vhdx big.raw dyn.vhdx
+cat fixed.vhd dyn.vhd dyn.vhdx > /dev/null
+to_raw vhd_fixed vpc fixed.vhd
+to_raw vhd_dyn vpc dyn.vhd
+to_raw vhdx_dyn vhdx dyn.vhdx
+from_raw to_vhd vpc
+from_raw to_vhdx vhdx

@@ -11,10 +11,10 @@
 
 #include "../src/core/format.h"
 #include "../tests/unit/memdev.h"
-#include "fuzz_input.h"
+#include "fuzz_image.h"
 #include "qcow2_templates.h"
 
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define CHECK FUZZ_CHECK
 
 static struct qb templates[4];
 static uint8_t *backing;
@@ -54,28 +54,6 @@ static uint8_t *make_image(const uint8_t **p, size_t *n, size_t *len)
 	return img;
 }
 
-#define WINDOW_MAX (1u << 17)
-
-static void read_windows(struct image *img, const uint8_t *p, size_t n)
-{
-	/* From core_alloc, as dd's buffer: hostcalls see only that memory. */
-	uint8_t *buf = core_alloc(img->ctx, WINDOW_MAX, 64);
-	CHECK(buf != NULL);
-	for (int w = 0; w < 8 && n >= 6 && img->size > 0; w++) {
-		uint64_t off = fuzz_take(&p, &n, 4) % img->size;
-		uint64_t len = fuzz_take(&p, &n, 2) % WINDOW_MAX + 1;
-		if (len > img->size - off)
-			len = img->size - off;
-		struct extent ext;
-		struct image *owner;
-		int64_t r = image_map(img, off, len, &ext, &owner);
-		CHECK(r < 0 || (r > 0 && (uint64_t)r <= len));
-		CHECK(r < 0 || ext.kind != EXT_BACKING);
-		(void)image_read(img, off, buf, len);
-	}
-	core_free(img->ctx, buf);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	setup();
@@ -93,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	core_ctx_init(&ctx, &m.env);
 	struct image img;
 	if (image_open(&ctx, dev, "", "f.qcow2", &img) == 0) {
-		read_windows(&img, p, n);
+		fuzz_read_windows(&img, p, n);
 		image_close(&img);
 	}
 	CHECK(m.violations == 0);

@@ -72,7 +72,7 @@ struct cordon_job {
 	 * the time (seconds since the Unix epoch; VHD timestamps) and random
 	 * bytes (VHD unique ids).  Never image bytes. */
 	uint64_t now;
-	uint8_t entropy[32];
+	uint8_t entropy[64];
 	struct cordon_job_dev dev[CORDON_JOB_DEVS_MAX];
 	union {
 		struct cordon_dd_job dd;

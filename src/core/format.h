@@ -57,7 +57,7 @@ struct writer_opts {
 	const struct writer_kv *kv; /* -o key=value the writer interprets */
 	size_t n_kv;
 	uint64_t now;            /* the job's clock (seconds since 1970) */
-	const uint8_t *entropy;  /* the job's 32 random bytes, or NULL */
+	const uint8_t *entropy;  /* the job's 64 random bytes, or NULL */
 };
 
 struct image_writer {

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "../core/vhdx/vhdx.h"
 #include "../core/vpc/vpc.h"
 
 #define SIZE_MAX_OUT ((uint64_t)INT64_MAX)
@@ -68,6 +69,16 @@ static uint64_t vpc_cap(uint64_t v)
 	return sat_add(sat_add(1536 + 512, bat), sat_mul(blocks, VPC_BLOCK + 512));
 }
 
+/* vhdx as cordon writes it (src/core/vhdx/vhdx_writer.c): qemu's layout up
+ * to the first block, then every block of the disk. */
+static uint64_t vhdx_cap(uint64_t v)
+{
+	struct vhdx_create_layout l;
+	if (vhdx_create_layout(v, &l) < 0)
+		return 0; /* refused before anything is written */
+	return sat_add(l.data_start, sat_mul(div_up(v, l.block_size), l.block_size));
+}
+
 static const struct {
 	const char *fmt;
 	uint64_t (*cap)(uint64_t virtual_size);
@@ -78,6 +89,7 @@ static const struct {
 	{ "host_device", raw_cap },
 	{ "qcow2", qcow2_cap },
 	{ "vpc", vpc_cap },
+	{ "vhdx", vhdx_cap },
 };
 
 uint64_t output_cap(const char *fmt, uint64_t virtual_size)

@@ -225,8 +225,7 @@ def test_output_drivers_qemu_utils_lacks_are_unknown(tmp_path, run_cordon, qcow2
                                 {"in.img": qcow2_input})
 
 
-@pytest.mark.parametrize("fmt", ["vhdx", "vmdk", "vdi", "qed", "parallels", "qcow",
-                                 "luks"])
+@pytest.mark.parametrize("fmt", ["vmdk", "vdi", "qed", "parallels", "qcow", "luks"])
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
 def test_output_formats_cordon_cannot_write_yet(tmp_path, run_cordon, fmt, existing):
     inputs = {"in.raw": data(65536)}

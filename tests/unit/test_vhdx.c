@@ -2,8 +2,10 @@
  * VHDX decoders (src/core/vhdx/vhdx_header.c, vhdx_crc32c.c): CRC-32C,
  * qemu's choice of header, region overlaps in qemu's order, the region and
  * metadata tables' checks, and the BAT geometry with qemu's uint32_t
- * arithmetic.  Whole images (open, log replay, reads) are compared with
- * qemu-img in tests/integration/test_dd_vhdx.py.
+ * arithmetic; the writer through dd, read back by cordon's reader (dense,
+ * zero blocks, a device that does not start as zeros, an empty disk) and
+ * within the host's cap.  Whole images (open, log replay, reads) are
+ * compared with qemu-img in tests/integration/test_dd_vhdx.py.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,9 @@
 
 #include "../../src/core/endian.h"
 #include "../../src/core/vhdx/vhdx.h"
+#include "../../src/host/output_cap.h"
+#include "memdev.h"
+#include "test_job.h"
 
 #define MiB (1ull << 20)
 
@@ -224,6 +229,114 @@ static void geometry(void **state)
 	assert_int_equal(g.sectors, 1);
 }
 
+static uint8_t byte_at(uint64_t i)
+{
+	return (uint8_t)(i * 31 + i / 4096 + 3);
+}
+
+/* dd -O vhdx over `in`, then the output read back; the number of blocks
+ * the BAT marks fully present. */
+static uint32_t dd_vhdx(const uint8_t *in, uint64_t len, bool zeroed)
+{
+	struct memdevs m;
+	memdevs_init(&m);
+	memdevs_add_input(&m, in, len);
+	if (!zeroed) {
+		m.dev[TEST_OUT].data = malloc(80 * MiB);
+		memset(m.dev[TEST_OUT].data, 0xa5, 80 * MiB);
+		m.dev[TEST_OUT].size = 80 * MiB;
+	}
+	struct cordon_job job = test_dd_job("vhdx", 512, 0, 0, 0, 0);
+	if (!zeroed)
+		job.dev[TEST_OUT].roles &= ~CORDON_DEV_ZEROED;
+	memset(job.entropy, 0x3c, sizeof(job.entropy));
+	assert_int_equal(core_run(&m.env, &job), 0);
+	assert_int_equal(m.violations, 0);
+	assert_int_equal(m.mem_used, 0);
+	const uint8_t *img = m.dev[TEST_OUT].data;
+	uint64_t size = m.dev[TEST_OUT].size, vsize = (len + 511) & ~511ull;
+	struct vhdx_create_layout l;
+	assert_int_equal(vhdx_create_layout(vsize, &l), 0);
+	if (zeroed)
+		assert_true(size <= output_cap("vhdx", vsize));
+	uint32_t present = 0;
+	for (uint32_t i = 0; i < l.g.bat_entries; i++) {
+		uint64_t e = load_le64(img + l.bat_off + 8 * i);
+		present += (e & 7) == VHDX_PAYLOAD_FULLY_PRESENT;
+		assert_true((e & 7) == 0 || (e & 7) == 2 || (e & 7) == 6);
+	}
+
+	struct memdevs r;
+	memdevs_init(&r);
+	uint32_t dev = memdevs_add_input(&r, img, size);
+	struct core_ctx ctx;
+	core_ctx_init(&ctx, &r.env);
+	struct image im;
+	if (image_open(&ctx, dev, "vhdx", "out.vhdx", &im) != 0)
+		fail_msg("%s", ctx.err);
+	assert_int_equal(im.size, vsize);
+	uint8_t *buf = core_alloc(&ctx, MiB, 16);
+	for (uint64_t off = 0; off < vsize; off += MiB) {
+		uint64_t n = vsize - off < MiB ? vsize - off : MiB;
+		assert_int_equal(image_read(&im, off, buf, n), 0);
+		for (uint64_t k = 0; k < n; k++)
+			if (buf[k] != (off + k < len ? in[off + k] : 0))
+				fail_msg("byte %llu differs", (unsigned long long)(off + k));
+	}
+	core_free(&ctx, buf);
+	image_close(&im);
+	assert_int_equal(r.mem_used, 0);
+	memdevs_free(&r);
+	memdevs_free(&m);
+	return present;
+}
+
+static void writer_round_trips(void **state)
+{
+	(void)state;
+	/* 20 MiB + 777: three 8 MiB blocks; the middle one all zeros */
+	uint64_t len = 20 * MiB + 777;
+	uint8_t *in = malloc(len);
+	for (uint64_t i = 0; i < len; i++)
+		in[i] = byte_at(i);
+	memset(in + 8 * MiB, 0, 8 * MiB);
+	memset(in + 100, 0, 70000); /* zeros inside a block: holes */
+	assert_int_equal(dd_vhdx(in, len, true), 2);
+	assert_int_equal(dd_vhdx(in, len, false), 2);
+	memset(in, 0, len);
+	assert_int_equal(dd_vhdx(in, len, true), 0);
+	free(in);
+	/* one byte; then an empty disk, which qemu reads too */
+	uint8_t one = 7;
+	assert_int_equal(dd_vhdx(&one, 1, true), 1);
+	assert_int_equal(dd_vhdx(&one, 0, true), 0);
+}
+
+static void create_layout_as_qemu(void **state)
+{
+	(void)state;
+	struct vhdx_create_layout l;
+	assert_int_equal(vhdx_default_block_size(1ull << 30), 8 * MiB);
+	assert_int_equal(vhdx_default_block_size((1ull << 30) + 1), 16 * MiB);
+	assert_int_equal(vhdx_default_block_size(100ull << 30), 16 * MiB);
+	assert_int_equal(vhdx_default_block_size((100ull << 30) + 1), 32 * MiB);
+	assert_int_equal(vhdx_default_block_size(32ull << 40), 32 * MiB);
+	assert_int_equal(vhdx_default_block_size((32ull << 40) + 1), 64 * MiB);
+	/* 20 MiB: BAT at 2 MiB (1 MiB), metadata at 3 MiB, data at 8 MiB */
+	assert_int_equal(vhdx_create_layout(20 * MiB, &l), 0);
+	assert_int_equal(l.bat_off, 2 * MiB);
+	assert_int_equal(l.bat_len, 1 * MiB);
+	assert_int_equal(l.meta_off, 3 * MiB);
+	assert_int_equal(l.data_start, 8 * MiB);
+	/* empty: qemu's wrapped entry count needs a 64 MiB BAT region */
+	assert_int_equal(vhdx_create_layout(0, &l), 0);
+	assert_int_equal(l.bat_len, 64 * MiB);
+	assert_int_equal(vhdx_create_layout(64ull << 40, &l), 0);
+	assert_int_equal(vhdx_create_layout((64ull << 40) + 512, &l), -CD_EINVAL);
+	assert_true(output_cap("vhdx", 20 * MiB) >= 8 * MiB + 3 * 8 * MiB);
+	assert_int_equal(output_cap("vhdx", (64ull << 40) + 512), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +345,8 @@ int main(void)
 		cmocka_unit_test(region_table_checks),
 		cmocka_unit_test(metadata_checks),
 		cmocka_unit_test(geometry),
+		cmocka_unit_test(create_layout_as_qemu),
+		cmocka_unit_test(writer_round_trips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -336,5 +336,5 @@ const struct format_ops format_vhdx = {
 	.close = vhdx_close,
 	.map = vhdx_map,
 	.read = vhdx_read,
-	.writer = NULL,
+	.writer = &vhdx_writer_ops,
 };

@@ -138,4 +138,27 @@ struct vhdx_geometry {
 int vhdx_geometry(uint32_t block_size, uint32_t logical_sector, uint64_t virtual_size,
 		  struct vhdx_geometry *g);
 
+/* ---- creating (vhdx_writer.c) ------------------------------------------ */
+
+/* The layout qemu-img gives a new dynamic VHDX of `size` bytes with its
+ * defaults (block size by size, 1 MiB log, 512-byte sectors, zero-state
+ * blocks): everything from the header section to the first block. */
+struct vhdx_create_layout {
+	uint32_t block_size;
+	struct vhdx_geometry g;
+	uint64_t bat_off, bat_len;   /* BAT region */
+	uint64_t meta_off;           /* metadata region (1 MiB) */
+	uint64_t data_start;         /* the first block */
+};
+
+#define VHDX_LOG_DEFAULT (1u * VHDX_MiB)
+#define VHDX_MAX_IMAGE_SIZE (64ull << 40) /* 64 TiB */
+
+/* qemu's default block size for a disk of size bytes. */
+uint32_t vhdx_default_block_size(uint64_t size);
+/* -CD_EINVAL over 64 TiB ("Image size too large; max of 64TB"). */
+int vhdx_create_layout(uint64_t size, struct vhdx_create_layout *l);
+
+extern const struct writer_ops vhdx_writer_ops;
+
 #endif

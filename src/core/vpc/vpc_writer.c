@@ -15,6 +15,7 @@
  */
 #include "vpc.h"
 
+#include "../block_append.h"
 #include "../endian.h"
 #include "../io.h"
 #include "../overflow.h"
@@ -23,19 +24,15 @@
 #define VW_BITMAP 512u             /* 2 MiB / 512 / 8, rounded to a sector */
 #define VW_BAT_OFF 1536u
 #define VW_BAT_WIN 4096u           /* entries per BAT window: 8 GiB of disk */
-#define VW_ZERO_BUF (256u << 10)
 
 struct vw {
 	uint64_t entries;       /* BAT entries */
 	uint64_t data_start;    /* first block's bitmap */
 	uint64_t next_free;     /* where the next block goes; then the footer */
-	uint64_t pos;           /* end of the last call: calls are monotonic */
-	uint64_t cur_block;     /* the last block allocated; UINT64_MAX: none */
-	uint64_t cur_filled;    /* bytes of it written (devices not zeroed) */
+	struct block_append a;  /* the blocks, as data arrives */
 	uint32_t *bat;          /* VW_BAT_WIN big-endian entries */
 	uint64_t bat_win;       /* the window bat holds */
 	uint8_t *footer;        /* VPC_FOOTER_LEN, then the header's 1024 */
-	uint8_t *zeros;         /* VW_ZERO_BUF; devices not zeroed only */
 	uint8_t *bitmap;        /* VW_BITMAP bytes, all set */
 };
 
@@ -46,7 +43,7 @@ static void vw_release(struct image_writer *w)
 		return;
 	core_free(w->ctx, s->bat);
 	core_free(w->ctx, s->footer);
-	core_free(w->ctx, s->zeros);
+	block_append_free(w, &s->a);
 	core_free(w->ctx, s->bitmap);
 	core_free(w->ctx, s);
 	w->priv = NULL;
@@ -82,38 +79,12 @@ static int bat_advance(struct image_writer *w, struct vw *s, uint64_t to)
 	return 0;
 }
 
-static int write_zeros(struct image_writer *w, struct vw *s, uint64_t off, uint64_t len)
-{
-	while (len > 0) {
-		uint64_t n = len < VW_ZERO_BUF ? len : VW_ZERO_BUF;
-		int ret = io_write(w->ctx, w->dev, off, s->zeros, n);
-		if (ret < 0)
-			return ret;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Brings the current block's written part up to `upto` bytes: on a device
- * that does not start as zeros, the gaps must be written. */
-static int fill_to(struct image_writer *w, struct vw *s, uint64_t upto)
-{
-	if (s->cur_block == UINT64_MAX || w->zeroed || s->cur_filled >= upto)
-		return 0;
-	uint64_t data = s->next_free - VW_BLOCK;
-	int ret = write_zeros(w, s, data + s->cur_filled, upto - s->cur_filled);
-	s->cur_filled = upto;
-	return ret;
-}
-
 /* Block b gets the next place in the file: its bitmap now, its BAT entry
- * in the window. */
-static int allocate(struct image_writer *w, struct vw *s, uint64_t b)
+ * in the window; its data follows the bitmap. */
+static int vw_allocate(struct image_writer *w, uint64_t b, uint64_t *data_off)
 {
-	int ret = fill_to(w, s, VW_BLOCK);
-	if (ret == 0)
-		ret = bat_advance(w, s, b / VW_BAT_WIN);
+	struct vw *s = w->priv;
+	int ret = bat_advance(w, s, b / VW_BAT_WIN);
 	if (ret < 0)
 		return ret;
 	uint64_t at = s->next_free, end;
@@ -125,65 +96,20 @@ static int allocate(struct image_writer *w, struct vw *s, uint64_t b)
 		return ret;
 	store_be32((uint8_t *)&s->bat[b % VW_BAT_WIN], (uint32_t)(at / VPC_SECTOR));
 	s->next_free = end;
-	s->cur_block = b;
-	s->cur_filled = 0;
-	return 0;
-}
-
-static bool all_zero(const uint8_t *p, uint64_t len)
-{
-	for (uint64_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
-static int check_range(struct image_writer *w, const struct vw *s, uint64_t off,
-		       uint64_t len, uint64_t *end)
-{
-	if (!s || off < s->pos || ADD_OVERFLOW(off, len, end) || *end > w->size)
-		return -CD_EINVAL;
+	*data_off = at + VW_BITMAP;
 	return 0;
 }
 
 static int vw_write(struct image_writer *w, uint64_t off, const void *buf, uint64_t len)
 {
 	struct vw *s = w->priv;
-	uint64_t end;
-	int ret = check_range(w, s, off, len, &end);
-	const uint8_t *p = buf;
-	while (ret == 0 && len > 0) {
-		uint64_t b = off / VW_BLOCK, in = off % VW_BLOCK;
-		uint64_t n = VW_BLOCK - in < len ? VW_BLOCK - in : len;
-		bool allocated = s->cur_block == b;
-		if (allocated || !w->sparse || !all_zero(p, n)) {
-			if (!allocated)
-				ret = allocate(w, s, b);
-			if (ret == 0)
-				ret = fill_to(w, s, in);
-			if (ret == 0)
-				ret = io_write(w->ctx, w->dev, s->next_free - VW_BLOCK + in, p, n);
-			s->cur_filled = in + n;
-		}
-		p += n;
-		off += n;
-		len -= n;
-	}
-	if (ret == 0)
-		s->pos = end;
-	return release_on_error(w, ret);
+	return release_on_error(w, s ? block_append_write(w, &s->a, off, buf, len) : -CD_EINVAL);
 }
 
-/* Unallocated blocks read as zeros; an allocated block's zeros are holes
- * on a fresh file and written on a device (fill_to). */
 static int vw_zero(struct image_writer *w, uint64_t off, uint64_t len)
 {
 	struct vw *s = w->priv;
-	uint64_t end;
-	int ret = check_range(w, s, off, len, &end);
-	if (ret == 0)
-		s->pos = end;
-	return release_on_error(w, ret);
+	return release_on_error(w, s ? block_append_zero(w, &s->a, off, len) : -CD_EINVAL);
 }
 
 static int vw_finish(struct image_writer *w)
@@ -191,7 +117,7 @@ static int vw_finish(struct image_writer *w)
 	struct vw *s = w->priv;
 	if (!s)
 		return -CD_EINVAL;
-	int ret = fill_to(w, s, VW_BLOCK);
+	int ret = block_append_close_block(w, &s->a);
 	if (ret == 0)
 		ret = bat_advance(w, s, UINT64_MAX);
 	/* the header, the footer copy at 0 and the footer at the end */
@@ -269,7 +195,7 @@ static int vw_create(struct image_writer *w, const struct writer_opts *o)
 	struct vw *s = core_alloc(ctx, sizeof(*s), 8);
 	if (!s)
 		return -CD_ENOMEM;
-	*s = (struct vw){ .cur_block = UINT64_MAX };
+	*s = (struct vw){ 0 };
 	w->priv = s;
 	s->entries = (size / VPC_SECTOR + VW_BLOCK / VPC_SECTOR - 1) / (VW_BLOCK / VPC_SECTOR);
 	s->data_start = VW_BAT_OFF + ((s->entries * 4 + 511) & ~511ull);
@@ -277,14 +203,11 @@ static int vw_create(struct image_writer *w, const struct writer_opts *o)
 	s->bat = core_alloc(ctx, VW_BAT_WIN * 4, 64);
 	s->footer = core_alloc(ctx, VPC_FOOTER_LEN + VPC_DYN_HEADER_LEN, 64);
 	s->bitmap = core_alloc(ctx, VW_BITMAP, 64);
-	if (!w->zeroed)
-		s->zeros = core_alloc(ctx, VW_ZERO_BUF, 64);
-	if (!s->bat || !s->footer || !s->bitmap || (!w->zeroed && !s->zeros))
+	if (!s->bat || !s->footer || !s->bitmap ||
+	    block_append_init(w, &s->a, VW_BLOCK, vw_allocate) < 0)
 		return release_on_error(w, -CD_ENOMEM);
 	memset(s->bat, 0xff, VW_BAT_WIN * 4);
 	memset(s->bitmap, 0xff, VW_BITMAP);
-	if (s->zeros)
-		memset(s->zeros, 0, VW_ZERO_BUF);
 	make_headers(w, o, s, &g, s->footer);
 	ret = writer_create_output(w);
 	if (ret == 0) {

@@ -1,0 +1,92 @@
+/*
+ * What the image-format targets share: an image from the input (the input
+ * itself, or a template edited, truncated or grown), and reads of windows
+ * of the opened image with the checks that hold for every format.
+ */
+#ifndef CORDON_FUZZ_FUZZ_IMAGE_H
+#define CORDON_FUZZ_FUZZ_IMAGE_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/core/format.h"
+#include "fuzz_input.h"
+
+#define FUZZ_CHECK(c) do { if (!(c)) abort(); } while (0)
+#define FUZZ_WINDOW_MAX (1u << 17)
+
+struct fuzz_template {
+	const uint8_t *buf;
+	size_t len;
+};
+
+/*
+ * First byte odd: the rest of the input is the image.  Even: template
+ * (byte >> 1) % n, cut short or grown (bits 3-4), then up to 23 byte edits,
+ * half of them within the first `meta` bytes (where the structures are).
+ * From malloc; its length in *len.
+ */
+static inline uint8_t *fuzz_image(const uint8_t **p, size_t *n, const struct fuzz_template *t,
+				  size_t nt, size_t meta, size_t *len)
+{
+	uint64_t mode = fuzz_take(p, n, 1);
+	if (mode & 1) {
+		*len = *n;
+		uint8_t *img = malloc(*n ? *n : 1);
+		memcpy(img, *p, *n);
+		*p += *n;
+		*n = 0;
+		return img;
+	}
+	const struct fuzz_template *tp = &t[(mode >> 1) % nt];
+	size_t cut = (mode >> 3) & 3;
+	*len = cut == 1 ? tp->len - (size_t)fuzz_take(p, n, 3) % tp->len
+	     : cut == 2 ? tp->len + (size_t)fuzz_take(p, n, 2) : tp->len;
+	uint8_t *img = calloc(1, *len ? *len : 1);
+	memcpy(img, tp->buf, *len < tp->len ? *len : tp->len);
+	size_t edits = (size_t)fuzz_take(p, n, 1) % 24;
+	for (size_t i = 0; i < edits && *n >= 4 && *len > 0; i++) {
+		uint64_t where = fuzz_take(p, n, 3);
+		size_t span = (where & 1) && meta < *len ? meta : *len;
+		img[(where >> 1) % span] = (uint8_t)fuzz_take(p, n, 1);
+	}
+	return img;
+}
+
+static inline bool fuzz_all_zero(const uint8_t *b, uint64_t len)
+{
+	for (uint64_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* Up to 8 windows named by the input: a mapped run is never longer than
+ * asked nor a backing run (image_map resolves those); a run mapped as
+ * zeros reads as zeros; two reads of one range agree. */
+static inline void fuzz_read_windows(struct image *img, const uint8_t *p, size_t n)
+{
+	uint8_t *a = core_alloc(img->ctx, FUZZ_WINDOW_MAX, 64);
+	uint8_t *b = core_alloc(img->ctx, FUZZ_WINDOW_MAX, 64);
+	FUZZ_CHECK(a && b);
+	for (int w = 0; w < 8 && n >= 6 && img->size > 0; w++) {
+		uint64_t off = fuzz_take(&p, &n, 4) % img->size;
+		uint64_t len = fuzz_take(&p, &n, 2) % FUZZ_WINDOW_MAX + 1;
+		if (len > img->size - off)
+			len = img->size - off;
+		struct extent ext;
+		struct image *owner;
+		int64_t r = image_map(img, off, len, &ext, &owner);
+		FUZZ_CHECK(r < 0 || (r > 0 && (uint64_t)r <= len));
+		FUZZ_CHECK(r < 0 || ext.kind != EXT_BACKING);
+		if (r > 0 && ext.kind == EXT_ZERO && image_read(img, off, a, (uint64_t)r) == 0)
+			FUZZ_CHECK(fuzz_all_zero(a, (uint64_t)r));
+		if (image_read(img, off, a, len) == 0 && image_read(img, off, b, len) == 0)
+			FUZZ_CHECK(memcmp(a, b, len) == 0);
+	}
+	core_free(img->ctx, a);
+	core_free(img->ctx, b);
+}
+
+#endif

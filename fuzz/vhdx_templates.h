@@ -1,0 +1,158 @@
+/*
+ * Small VHDXs for fuzz_vhdx to mutate.  qemu checks neither the BAT's nor
+ * the metadata's alignment, so they sit inside the first MiB here and a
+ * template is about 3 MiB: header section, log at 1 MiB, 1 MiB blocks from
+ * 2 MiB.  One template has an active log whose entry writes a data sector
+ * and zeros into block 0 and a BAT sector that makes block 1 present.
+ */
+#ifndef CORDON_FUZZ_VHDX_TEMPLATES_H
+#define CORDON_FUZZ_VHDX_TEMPLATES_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/core/endian.h"
+#include "../src/core/vhdx/vhdx.h"
+
+#define XT_MiB (1u << 20)
+#define XT_BAT 0x50000u
+#define XT_META 0x60000u
+#define XT_LOG XT_MiB
+#define XT_DATA (2u * XT_MiB)
+
+struct xt {
+	uint8_t *buf;
+	size_t len;
+};
+
+static void xt_guid(uint8_t *p, uint32_t d1, uint16_t d2, uint16_t d3, const uint8_t d4[8])
+{
+	store_le32(p, d1);
+	store_le16(p + 4, d2);
+	store_le16(p + 6, d3);
+	memcpy(p + 8, d4, 8);
+}
+
+static void xt_crc(uint8_t *p, size_t len)
+{
+	store_le32(p + 4, 0);
+	store_le32(p + 4, vhdx_crc32c(0, p, len, SIZE_MAX));
+}
+
+static void xt_header(uint8_t *h, uint64_t seq, const uint8_t *log_guid)
+{
+	store_le32(h, 0x64616568);
+	store_le64(h + 8, seq);
+	if (log_guid)
+		memcpy(h + 48, log_guid, 16);
+	store_le16(h + 66, 1);
+	store_le32(h + 68, XT_MiB);
+	store_le64(h + 72, XT_LOG);
+	xt_crc(h, 4096);
+}
+
+/* A disk of `size` bytes in 1 MiB blocks; blocks in `mask` present with a
+ * pattern; `dirty`: an active log (see above). */
+static void xt_build(struct xt *t, uint64_t size, uint32_t mask, bool dirty)
+{
+	uint32_t blocks = (uint32_t)((size + XT_MiB - 1) / XT_MiB);
+	t->len = XT_DATA + (size_t)__builtin_popcount(mask) * XT_MiB;
+	t->buf = calloc(1, t->len);
+	uint8_t *b = t->buf;
+	memcpy(b, "vhdxfile", 8);
+	static const uint8_t log_guid[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	xt_header(b + 0x10000, 1, NULL);
+	xt_header(b + 0x20000, 2, dirty ? log_guid : NULL);
+	/* region table: BAT and metadata */
+	uint8_t *rt = b + 0x30000;
+	store_le32(rt, 0x69676572);
+	store_le32(rt + 8, 2);
+	xt_guid(rt + 16, 0x2dc27766, 0xf623, 0x4200,
+		(const uint8_t[]){ 0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd, 0x4a, 0x08 });
+	store_le64(rt + 32, XT_BAT);
+	store_le32(rt + 40, 0x10000);
+	store_le32(rt + 44, 1);
+	xt_guid(rt + 48, 0x8b7ca206, 0x4790, 0x4b9a,
+		(const uint8_t[]){ 0xb8, 0xfe, 0x57, 0x5f, 0x05, 0x0f, 0x88, 0x6e });
+	store_le64(rt + 64, XT_META);
+	store_le32(rt + 72, 0x10000);
+	store_le32(rt + 76, 1);
+	xt_crc(rt, 0x10000);
+	/* metadata: five items, values after the table */
+	uint8_t *m = b + XT_META;
+	memcpy(m, "metadata", 8);
+	store_le16(m + 10, 5);
+	static const struct { uint32_t d1; uint16_t d2, d3; uint8_t d4[8]; } ids[5] = {
+		{ 0xcaa16737, 0xfa36, 0x4d43, { 0xb3, 0xb6, 0x33, 0xf0, 0xaa, 0x44, 0xe7, 0x6b } },
+		{ 0x2fa54224, 0xcd1b, 0x4876, { 0xb2, 0x11, 0x5d, 0xbe, 0xd8, 0x3b, 0xf4, 0xb8 } },
+		{ 0xbeca12ab, 0xb2e6, 0x4523, { 0x93, 0xef, 0xc3, 0x09, 0xe0, 0x00, 0xc7, 0x46 } },
+		{ 0x8141bf1d, 0xa96f, 0x4709, { 0xba, 0x47, 0xf2, 0x33, 0xa8, 0xfa, 0xab, 0x5f } },
+		{ 0xcda348c7, 0x445d, 0x4471, { 0x9c, 0xc9, 0xe9, 0x88, 0x52, 0x51, 0xc5, 0x56 } },
+	};
+	for (uint32_t i = 0; i < 5; i++) {
+		uint8_t *e = m + 32 + 32 * i;
+		xt_guid(e, ids[i].d1, ids[i].d2, ids[i].d3, ids[i].d4);
+		store_le32(e + 16, 0x8000 + 16 * i);
+		store_le32(e + 20, 8);
+	}
+	store_le32(m + 0x8000, XT_MiB);     /* block size, no flags */
+	store_le64(m + 0x8010, size);       /* virtual size */
+	store_le32(m + 0x8030, 512);        /* logical sector */
+	store_le32(m + 0x8040, 4096);       /* physical sector */
+	/* BAT: chunk ratio 4096 for 1 MiB blocks, so no bitmap entry here */
+	uint64_t at = XT_DATA;
+	for (uint32_t i = 0; i < blocks && i < 32; i++) {
+		if (!(mask & (1u << i))) {
+			store_le64(b + XT_BAT + 8 * i, i % 3 == 0 ? 2 : 0); /* zero / not present */
+			continue;
+		}
+		store_le64(b + XT_BAT + 8 * i, at | 6);
+		for (uint32_t k = 0; k < XT_MiB; k += 512)
+			memset(b + at + k, (int)(i * 16 + k / 65536 + 1), 512);
+		at += XT_MiB;
+	}
+	if (!dirty)
+		return;
+	/* one log entry at the start of the log: a data sector into block 0,
+	 * zeros in it, and the BAT's first sector with block 1 made zero */
+	uint8_t *l = b + XT_LOG;
+	uint64_t seq = 7;
+	store_le32(l, 0x65676f6c);
+	store_le32(l + 8, 4 * 4096);
+	store_le64(l + 16, seq);
+	store_le32(l + 24, 3);
+	memcpy(l + 32, log_guid, 16);
+	store_le64(l + 48, t->len);
+	store_le64(l + 56, t->len);
+	uint8_t *d = l + 64;
+	/* zero 8 KiB of block 0 at 64 KiB */
+	store_le32(d, 0x6f72657a);
+	store_le64(d + 8, 8192);
+	store_le64(d + 16, XT_DATA + 65536);
+	store_le64(d + 24, seq);
+	/* data: block 0's sector at 4 KiB, then the BAT's first sector */
+	for (int k = 1; k <= 2; k++) {
+		d += 32;
+		uint8_t *sector = l + 4096 * (uint32_t)k;
+		uint8_t content[4096];
+		if (k == 1) {
+			memset(content, 0xee, sizeof(content));
+		} else {
+			memcpy(content, b + XT_BAT, 4096);
+			store_le64(content + 8, 2); /* block 1: zero */
+		}
+		store_le32(d, 0x63736564);
+		memcpy(d + 4, content + 4092, 4);
+		memcpy(d + 8, content, 8);
+		store_le64(d + 16, k == 1 ? XT_DATA + 4096 : XT_BAT);
+		store_le64(d + 24, seq);
+		store_le32(sector, 0x61746164);
+		store_le32(sector + 4, (uint32_t)(seq >> 32));
+		memcpy(sector + 8, content + 8, 4084);
+		store_le32(sector + 4092, (uint32_t)seq);
+	}
+	xt_crc(l, 4 * 4096);
+}
+
+#endif

@@ -1,0 +1,27 @@
+"""
+Readers other than qemu-img, for formats where qemu-img should not be the
+only judge: Debian's libvhdi (python3-libvhdi) for VHD and VHDX.
+"""
+
+
+def libvhdi_read(path, parent=None):
+    """The disk as libvhdi reads it (with parent as the differencing
+    image's parent, if given), or None where libvhdi refuses the image (it
+    refuses empty VHDs and VHDXs, qemu-img's as much as cordon's)."""
+    import pyvhdi
+    f = pyvhdi.file()
+    try:
+        f.open(str(path))
+    except OSError:
+        return None
+    p = None
+    try:
+        if parent is not None:
+            p = pyvhdi.file()
+            p.open(str(parent))
+            f.set_parent(p)
+        return f.read_buffer_at_offset(f.get_media_size(), 0)
+    finally:
+        f.close()
+        if p is not None:
+            p.close()
