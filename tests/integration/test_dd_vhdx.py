@@ -22,6 +22,15 @@ import pytest
 from second_readers import libvhdi_read
 import vhdx_images as X
 
+
+@pytest.fixture(autouse=True)
+def _drop_files_afterwards(tmp_path):
+    """Images and outputs here run to tens of MiB each (qemu-img writes
+    blocks densely): nothing is kept once a case has passed or failed."""
+    yield
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
 KiB, MiB = 1 << 10, 1 << 20
 TIMEOUT = 300
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import struct
 import subprocess
 
@@ -25,6 +26,15 @@ import pytest
 
 from second_readers import libvhdi_read
 import vhd_images as V
+
+
+@pytest.fixture(autouse=True)
+def _drop_files_afterwards(tmp_path):
+    """Images and outputs here run to tens of MiB each (qemu-img writes
+    blocks densely): nothing is kept once a case has passed or failed."""
+    yield
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
 
 KiB, MiB = 1 << 10, 1 << 20
 TIMEOUT = 300
