@@ -248,6 +248,37 @@ def test_write_too_large(qemu_img, cordon_bin, sandbox, tmp_path):
     assert not (tmp_path / "cordon" / "out.vhdx").exists()
 
 
+# ---- 4 KiB logical sectors (deliberate difference) -------------------------------
+
+def test_4k_logical_sectors(qemu_img, cordon_bin, sandbox, tmp_path):
+    """qemu-img cannot make one, nor read one (`Operation not supported`):
+    a qemu-made image with its logical sector size set to 4096 (with fewer
+    blocks than a chunk, the BAT reads the same) must give the disk qemu-img
+    reads from the unpatched image, and the one libvhdi reads."""
+    d = tmp_path / "make"
+    d.mkdir()
+    img = bytearray(qemu_vhdx(qemu_img, d, "block_size=1M", 6 * MiB))
+    meta = X.regions(img)["metadata"][0]
+    item = None
+    for i in range(5):
+        e = meta + 32 + 32 * i
+        if img[e:e + 16] == bytes.fromhex("1dbf41816fa90947ba47f233a8faab5f"):
+            item = meta + struct.unpack_from("<I", img, e + 16)[0]
+    struct.pack_into("<I", img, item, 4096)
+    (d / "k4.vhdx").write_bytes(bytes(img))
+    q = run([qemu_img, "dd", "-f", "vhdx", "if=img.vhdx", "of=q.raw"], d)
+    assert q == (0, "")
+    refused = run([qemu_img, "dd", "-f", "vhdx", "if=k4.vhdx", "of=x.raw"], d)
+    assert refused == (1, "PROG: Could not open 'k4.vhdx': Could not open 'k4.vhdx': "
+                          "Operation not supported\n")
+    c = run([str(cordon_bin), "dd", f"--sandbox={sandbox}", "-f", "vhdx", "if=k4.vhdx",
+             "of=c.raw"], d)
+    assert c == (0, "")
+    data = (d / "c.raw").read_bytes()
+    assert data == (d / "q.raw").read_bytes()
+    assert libvhdi_read(d / "k4.vhdx") == data
+
+
 # ---- hostile ------------------------------------------------------------------
 
 @pytest.fixture(scope="session")

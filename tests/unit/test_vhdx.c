@@ -223,7 +223,14 @@ static void geometry(void **state)
 	assert_int_equal(vhdx_geometry(512 * 1024, 512, MiB, &g), -CD_EINVAL);
 	assert_int_equal(vhdx_geometry(512 * MiB, 512, MiB, &g), -CD_EINVAL);
 	assert_int_equal(vhdx_geometry(3 * MiB, 512, MiB, &g), -CD_EINVAL);
-	assert_int_equal(vhdx_geometry(8 * MiB, 4096, MiB, &g), -CD_ENOTSUP);
+	/* 4 KiB logical sectors (qemu refuses them): 8x the chunk ratio */
+	assert_int_equal(vhdx_geometry(8 * MiB, 4096, 10 * MiB, &g), 0);
+	assert_int_equal(g.chunk_ratio, 4096);
+	assert_int_equal(g.bat_entries, 2);
+	assert_int_equal(vhdx_geometry(1 * MiB, 4096, 40000 * MiB, &g), 0);
+	assert_int_equal(g.chunk_ratio, 32768);
+	assert_int_equal(g.bat_entries, 40000 + 1); /* (40000 - 1) >> 15 */
+	assert_int_equal(vhdx_geometry(8 * MiB, 1024, MiB, &g), -CD_ENOTSUP);
 	/* the virtual size is not checked; its sectors round down */
 	assert_int_equal(vhdx_geometry(8 * MiB, 512, 1000, &g), 0);
 	assert_int_equal(g.sectors, 1);

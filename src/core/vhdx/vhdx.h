@@ -134,7 +134,8 @@ struct vhdx_geometry {
 	uint32_t bat_entries;       /* qemu's count (uint32 arithmetic) */
 };
 
-/* block size, logical sector size, virtual size: 0 or -errno as qemu. */
+/* block size, logical sector size, virtual size: 0 or -errno as qemu,
+ * except that 4096-byte logical sectors are read (qemu refuses them). */
 int vhdx_geometry(uint32_t block_size, uint32_t logical_sector, uint64_t virtual_size,
 		  struct vhdx_geometry *g);
 
