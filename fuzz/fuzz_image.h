@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../src/core/format.h"
+#include "../tests/unit/memdev.h"
 #include "fuzz_input.h"
 
 #define FUZZ_CHECK(c) do { if (!(c)) abort(); } while (0)
@@ -87,6 +88,15 @@ static inline void fuzz_read_windows(struct image *img, const uint8_t *p, size_t
 	}
 	core_free(img->ctx, a);
 	core_free(img->ctx, b);
+}
+
+/* After a run: nothing the host would refuse was asked, all core memory was
+ * given back, the recorded message is bounded. */
+static inline void fuzz_check_run(const struct memdevs *m, const struct core_ctx *ctx)
+{
+	FUZZ_CHECK(m->violations == 0);
+	FUZZ_CHECK(m->mem_used == 0);
+	FUZZ_CHECK(strnlen(ctx->err, sizeof(ctx->err)) < sizeof(ctx->err));
 }
 
 #endif

@@ -74,9 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_read_windows(&img, p, n);
 		image_close(&img);
 	}
-	CHECK(m.violations == 0);
-	CHECK(m.mem_used == 0);
-	CHECK(strnlen(ctx.err, sizeof(ctx.err)) < sizeof(ctx.err));
+	fuzz_check_run(&m, &ctx);
 	memdevs_free(&m);
 	free(img_bytes);
 	return 0;

@@ -26,14 +26,6 @@ struct xt {
 	size_t len;
 };
 
-static void xt_guid(uint8_t *p, uint32_t d1, uint16_t d2, uint16_t d3, const uint8_t d4[8])
-{
-	store_le32(p, d1);
-	store_le16(p + 4, d2);
-	store_le16(p + 6, d3);
-	memcpy(p + 8, d4, 8);
-}
-
 static void xt_crc(uint8_t *p, size_t len)
 {
 	store_le32(p + 4, 0);
@@ -68,13 +60,11 @@ static void xt_build(struct xt *t, uint64_t size, uint32_t mask, bool dirty)
 	uint8_t *rt = b + 0x30000;
 	store_le32(rt, 0x69676572);
 	store_le32(rt + 8, 2);
-	xt_guid(rt + 16, 0x2dc27766, 0xf623, 0x4200,
-		(const uint8_t[]){ 0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd, 0x4a, 0x08 });
+	memcpy(rt + 16, vhdx_guid_bat, 16);
 	store_le64(rt + 32, XT_BAT);
 	store_le32(rt + 40, 0x10000);
 	store_le32(rt + 44, 1);
-	xt_guid(rt + 48, 0x8b7ca206, 0x4790, 0x4b9a,
-		(const uint8_t[]){ 0xb8, 0xfe, 0x57, 0x5f, 0x05, 0x0f, 0x88, 0x6e });
+	memcpy(rt + 48, vhdx_guid_metadata, 16);
 	store_le64(rt + 64, XT_META);
 	store_le32(rt + 72, 0x10000);
 	store_le32(rt + 76, 1);
@@ -83,16 +73,12 @@ static void xt_build(struct xt *t, uint64_t size, uint32_t mask, bool dirty)
 	uint8_t *m = b + XT_META;
 	memcpy(m, "metadata", 8);
 	store_le16(m + 10, 5);
-	static const struct { uint32_t d1; uint16_t d2, d3; uint8_t d4[8]; } ids[5] = {
-		{ 0xcaa16737, 0xfa36, 0x4d43, { 0xb3, 0xb6, 0x33, 0xf0, 0xaa, 0x44, 0xe7, 0x6b } },
-		{ 0x2fa54224, 0xcd1b, 0x4876, { 0xb2, 0x11, 0x5d, 0xbe, 0xd8, 0x3b, 0xf4, 0xb8 } },
-		{ 0xbeca12ab, 0xb2e6, 0x4523, { 0x93, 0xef, 0xc3, 0x09, 0xe0, 0x00, 0xc7, 0x46 } },
-		{ 0x8141bf1d, 0xa96f, 0x4709, { 0xba, 0x47, 0xf2, 0x33, 0xa8, 0xfa, 0xab, 0x5f } },
-		{ 0xcda348c7, 0x445d, 0x4471, { 0x9c, 0xc9, 0xe9, 0x88, 0x52, 0x51, 0xc5, 0x56 } },
-	};
+	const uint8_t *const ids[5] = { vhdx_guid_file_params, vhdx_guid_virtual_size,
+					vhdx_guid_page83, vhdx_guid_logical_sector,
+					vhdx_guid_physical_sector };
 	for (uint32_t i = 0; i < 5; i++) {
 		uint8_t *e = m + 32 + 32 * i;
-		xt_guid(e, ids[i].d1, ids[i].d2, ids[i].d3, ids[i].d4);
+		memcpy(e, ids[i], 16);
 		store_le32(e + 16, 0x8000 + 16 * i);
 		store_le32(e + 20, 8);
 	}

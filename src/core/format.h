@@ -116,6 +116,13 @@ struct writer_ops {
 };
 
 extern const struct format_ops format_raw;
+/* For formats whose data runs are stretches of their own file (VHD, VHDX):
+ * opens img's device as raw into *file, so that holes are found with the
+ * host's extent runs; its size is the file's, rounded up to a sector as
+ * qemu's bdrv_getlength gives it.  0, or -errno with file->ops NULL; close
+ * with raw_close_file(). */
+int raw_open_file(const struct image *img, struct image *file);
+void raw_close_file(struct image *file);
 extern const struct format_ops format_qcow2;
 extern const struct format_ops format_vpc;
 extern const struct format_ops format_vhdx;

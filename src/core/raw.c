@@ -116,6 +116,23 @@ static int64_t raw_map(struct image *img, uint64_t off, uint64_t len,
 	return (int64_t)(run < len ? run : len);
 }
 
+int raw_open_file(const struct image *img, struct image *file)
+{
+	*file = (struct image){ .ops = &format_raw, .ctx = img->ctx, .dev = img->dev,
+				.depth = img->depth, .name = img->name };
+	int ret = raw_open(file);
+	if (ret < 0)
+		file->ops = NULL;
+	return ret;
+}
+
+void raw_close_file(struct image *file)
+{
+	if (file->ops)
+		raw_close(file);
+	file->ops = NULL;
+}
+
 /* ---- writing -------------------------------------------------------------- */
 
 static int raw_create(struct image_writer *w, const struct writer_opts *o)

@@ -189,6 +189,15 @@ def run_cordon(cordon_bin, sandbox):
     return run
 
 
+@pytest.fixture
+def drop_files_afterwards(tmp_path):
+    """For tests whose images and outputs run to tens of MiB each (qemu-img
+    writes blocks densely): nothing is kept once a case has passed or
+    failed (`pytestmark = pytest.mark.usefixtures(...)`)."""
+    yield
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def oracle_cache(tmp_path_factory):
     """qemu-img's results by what they depend on, shared by every xdist

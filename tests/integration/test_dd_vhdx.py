@@ -11,32 +11,18 @@ VHDX through cordon dd against qemu-img dd.
   qemu-img dd of the repaired copy.  The input itself is never written.
 """
 import hashlib
-import json
-import os
 import shutil
 import struct
-import subprocess
 
 import pytest
 
-from second_readers import libvhdi_read
 import vhdx_images as X
+from image_tools import allocated, flat, qemu_info, rand, run, run_both, tool
+from second_readers import libvhdi_read
 
-
-@pytest.fixture(autouse=True)
-def _drop_files_afterwards(tmp_path):
-    """Images and outputs here run to tens of MiB each (qemu-img writes
-    blocks densely): nothing is kept once a case has passed or failed."""
-    yield
-    shutil.rmtree(tmp_path, ignore_errors=True)
-
+pytestmark = pytest.mark.usefixtures("drop_files_afterwards")
 
 KiB, MiB = 1 << 10, 1 << 20
-TIMEOUT = 300
-
-
-def tool(argv, **kw):
-    return subprocess.run(argv, capture_output=True, timeout=TIMEOUT, **kw)
 
 
 WRITES = ["write -P 0x11 0 4k", "write -P 0x22 1500k 700k", "write -z 1600k 100k",
@@ -88,24 +74,17 @@ def digest(path):
 def compare_dd(qemu_img, cordon_bin, sandbox, tmp_path, image, args):
     """qemu-img dd and cordon dd on one input (hard-linked into a directory
     each, as in.vhdx): status, messages, which files are left and their
-    content.  Nothing large is kept afterwards (the images' blocks are
-    dense on disk)."""
-    res = {}
+    content.  The directories go afterwards, so that one test can compare
+    several windows."""
+    def left(d):
+        return {p.name: digest(p) for p in sorted(d.iterdir()) if p.name != "in.vhdx"}
     try:
-        for who, argv in (("qemu", [qemu_img, "dd"]),
-                          ("cordon", [str(cordon_bin), "dd", f"--sandbox={sandbox}"])):
-            d = tmp_path / who
-            d.mkdir()
-            os.link(image, d / "in.vhdx")
-            rc, err = run(argv + args, d)
-            res[who] = (rc, err, {p.name: digest(p) for p in sorted(d.iterdir())
-                                  if p.name != "in.vhdx"})
-        q, c = res["qemu"], res["cordon"]
+        q, c = run_both(qemu_img, cordon_bin, sandbox, tmp_path, args, {"in.vhdx": image})
         assert c[:2] == q[:2]
         if q[0] == 0:
-            assert c[2] == q[2]
+            assert left(c[2]) == left(q[2])
         else:
-            assert c[2] == {}  # cordon leaves nothing behind after a failure
+            assert left(c[2]) == {}  # cordon leaves nothing behind after a failure
         return q
     finally:
         shutil.rmtree(tmp_path / "qemu", ignore_errors=True)
@@ -135,33 +114,9 @@ def test_256m_blocks(qemu_img, cordon_bin, sandbox, tmp_path):
     d.mkdir()
     qemu_vhdx(qemu_img, d, "block_size=256M", 300 * MiB,
               WRITES + ["write -P 0x44 260M 1M"])
-    try:
-        for window in ([], ["bs=1M", "skip=255", "count=262"]):
-            compare_dd(qemu_img, cordon_bin, sandbox, tmp_path, d / "img.vhdx",
-                       ["-f", "vhdx", "-O", "raw", *window, "if=in.vhdx", "of=out.raw"])
-    finally:
-        shutil.rmtree(d)
-
-
-def info(qemu_img, path, fmt):
-    p = tool([qemu_img, "info", "-f", fmt, "--output=json", str(path)])
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
-
-
-def flat(qemu_img, path, fmt):
-    out = str(path) + ".flat"
-    p = tool([qemu_img, "convert", "-f", fmt, "-O", "raw", str(path), out])
-    assert p.returncode == 0, p.stderr
-    data = open(out, "rb").read()
-    os.unlink(out)
-    return data
-
-
-def run(argv, cwd):
-    p = tool(argv, cwd=cwd)
-    return p.returncode, p.stderr.decode().replace("qemu-img:", "PROG:").replace("cordon:",
-                                                                                  "PROG:")
+    for window in ([], ["bs=1M", "skip=255", "count=262"]):
+        compare_dd(qemu_img, cordon_bin, sandbox, tmp_path, d / "img.vhdx",
+                   ["-f", "vhdx", "-O", "raw", *window, "if=in.vhdx", "of=out.raw"])
 
 
 @pytest.mark.parametrize("out_fmt", ["qcow2", "vpc", "vhdx"])
@@ -169,26 +124,15 @@ def run(argv, cwd):
 def test_read_to_images_matches_qemu_img(qemu_img, cordon_bin, sandbox, tmp_path, qemu_made,
                                          key, out_fmt):
     args = ["-f", "vhdx", "-O", out_fmt, "bs=64k", "if=in.vhdx", "of=out.img"]
-    res = {}
-    for who, argv in (("qemu", [qemu_img, "dd"]),
-                      ("cordon", [str(cordon_bin), "dd", f"--sandbox={sandbox}"])):
-        d = tmp_path / who
-        d.mkdir()
-        os.link(qemu_made[key], d / "in.vhdx")
-        res[who] = run(argv + args, d) + (d / "out.img",)
-    q, c = res["qemu"], res["cordon"]
+    q, c = run_both(qemu_img, cordon_bin, sandbox, tmp_path, args, {"in.vhdx": qemu_made[key]})
     assert c[:2] == q[:2]
-    assert info(qemu_img, c[2], out_fmt)["virtual-size"] == \
-        info(qemu_img, q[2], out_fmt)["virtual-size"]
-    assert flat(qemu_img, c[2], out_fmt) == flat(qemu_img, q[2], out_fmt)
+    qo, co = q[2] / "out.img", c[2] / "out.img"
+    assert qemu_info(qemu_img, co, out_fmt)["virtual-size"] == \
+        qemu_info(qemu_img, qo, out_fmt)["virtual-size"]
+    assert flat(qemu_img, co, out_fmt) == flat(qemu_img, qo, out_fmt)
 
 
 # ---- -O vhdx -----------------------------------------------------------------
-
-def rand(n, seed):
-    import random
-    return random.Random(seed).randbytes(n)
-
 
 SHAPES = {
     "empty": b"",
@@ -202,49 +146,35 @@ RAW_WINDOWS = [[], ["bs=1M"], ["bs=3000", "skip=5", "count=7"], ["bs=512", "skip
                ["bs=1M", "skip=8", "count=17"]]
 
 
-def allocated(path):
-    return os.stat(path).st_blocks * 512
-
-
 @pytest.mark.parametrize("window", RAW_WINDOWS, ids=lambda w: "-".join(w) or "whole")
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_write_vhdx_matches_qemu_img(qemu_img, cordon_bin, sandbox, tmp_path, shape, window):
     args = ["-O", "vhdx", *window, "if=in.raw", "of=out.vhdx"]
-    res = {}
-    for who, argv in (("qemu", [qemu_img, "dd"]),
-                      ("cordon", [str(cordon_bin), "dd", f"--sandbox={sandbox}"])):
-        d = tmp_path / who
-        d.mkdir()
-        (d / "in.raw").write_bytes(SHAPES[shape])
-        res[who] = run(argv + args, d) + (d / "out.vhdx",)
-    q, c = res["qemu"], res["cordon"]
+    q, c = run_both(qemu_img, cordon_bin, sandbox, tmp_path, args, {"in.raw": SHAPES[shape]})
     assert c[:2] == q[:2]
-    qi, ci = info(qemu_img, q[2], "vhdx"), info(qemu_img, c[2], "vhdx")
+    qo, co = q[2] / "out.vhdx", c[2] / "out.vhdx"
+    qi, ci = qemu_info(qemu_img, qo, "vhdx"), qemu_info(qemu_img, co, "vhdx")
     assert (ci["virtual-size"], ci["cluster-size"]) == (qi["virtual-size"], qi["cluster-size"])
-    data = flat(qemu_img, c[2], "vhdx")
-    assert data == flat(qemu_img, q[2], "vhdx")
-    p = tool([qemu_img, "check", "-f", "vhdx", str(c[2])])
+    data = flat(qemu_img, co, "vhdx")
+    assert data == flat(qemu_img, qo, "vhdx")
+    p = tool([qemu_img, "check", "-f", "vhdx", str(co)])
     assert p.returncode == 0 and b"No errors were found" in p.stdout, p.stdout + p.stderr
-    assert allocated(c[2]) <= allocated(q[2])
-    seen = libvhdi_read(c[2])
-    assert seen == libvhdi_read(q[2])
+    assert allocated(co) <= allocated(qo)
+    seen = libvhdi_read(co)
+    assert seen == libvhdi_read(qo)
     assert seen is None and not data or seen == data
 
 
 def test_write_too_large(qemu_img, cordon_bin, sandbox, tmp_path):
     """Over 64 TiB (a qcow2 input: no file system here holds such a raw
     file): qemu's message, no output."""
-    res = {}
-    for who, argv in (("qemu", [qemu_img, "dd"]),
-                      ("cordon", [str(cordon_bin), "dd", f"--sandbox={sandbox}"])):
-        d = tmp_path / who
-        d.mkdir()
-        p = tool([qemu_img, "create", "-q", "-f", "qcow2", str(d / "in.qcow2"),
-                  str((64 << 40) + 512)])
-        assert p.returncode == 0, p.stderr
-        res[who] = run(argv + ["-O", "vhdx", "if=in.qcow2", "of=out.vhdx"], d)
-    assert res["cordon"] == res["qemu"]
-    assert "Image size too large; max of 64TB" in res["cordon"][1]
+    src = tmp_path / "in.qcow2"
+    p = tool([qemu_img, "create", "-q", "-f", "qcow2", str(src), str((64 << 40) + 512)])
+    assert p.returncode == 0, p.stderr
+    q, c = run_both(qemu_img, cordon_bin, sandbox, tmp_path,
+                    ["-O", "vhdx", "if=in.qcow2", "of=out.vhdx"], {"in.qcow2": src})
+    assert c[:2] == q[:2]
+    assert "Image size too large; max of 64TB" in c[1]
     assert not (tmp_path / "cordon" / "out.vhdx").exists()
 
 
@@ -361,16 +291,11 @@ def test_blocks_qemu_cannot_read(qemu_img, cordon_bin, sandbox, tmp_path, base, 
     """A partially present block (differencing images only) and an unknown
     state: qemu's read error; qemu leaves a partial output, cordon none."""
     img = patch(base, BAT, "<Q", (4 << 20) | state)
-    res = {}
-    for who, argv in (("qemu", [qemu_img, "dd"]),
-                      ("cordon", [str(cordon_bin), "dd", f"--sandbox={sandbox}"])):
-        d = tmp_path / who
-        d.mkdir()
-        (d / "in.vhdx").write_bytes(img)
-        res[who] = run(argv + ["-f", "vhdx", "-O", "raw", "if=in.vhdx", "of=out.raw"], d)
-    assert res["cordon"] == res["qemu"]
-    assert res["qemu"] == (1, "PROG: error while reading from input image file: "
-                              "Input/output error\n")
+    q, c = run_both(qemu_img, cordon_bin, sandbox, tmp_path,
+                    ["-f", "vhdx", "-O", "raw", "if=in.vhdx", "of=out.raw"], {"in.vhdx": img})
+    assert c[:2] == q[:2]
+    assert q[:2] == (1, "PROG: error while reading from input image file: "
+                        "Input/output error\n")
     assert not (tmp_path / "cordon" / "out.raw").exists()
 
 

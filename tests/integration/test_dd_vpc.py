@@ -14,38 +14,18 @@ VHD (vpc) through cordon dd against qemu-img dd.
   them with it, checked against a model of the specification written here
   and against libvhdi.
 """
-import hashlib
-import json
 import os
-import random
-import shutil
 import struct
-import subprocess
 
 import pytest
 
-from second_readers import libvhdi_read
 import vhd_images as V
+from image_tools import allocated, flat, qemu_info, rand, run_both, tool
+from second_readers import libvhdi_read
 
-
-@pytest.fixture(autouse=True)
-def _drop_files_afterwards(tmp_path):
-    """Images and outputs here run to tens of MiB each (qemu-img writes
-    blocks densely): nothing is kept once a case has passed or failed."""
-    yield
-    shutil.rmtree(tmp_path, ignore_errors=True)
-
+pytestmark = pytest.mark.usefixtures("drop_files_afterwards")
 
 KiB, MiB = 1 << 10, 1 << 20
-TIMEOUT = 300
-
-
-def tool(argv, **kw):
-    return subprocess.run(argv, capture_output=True, timeout=TIMEOUT, **kw)
-
-
-def rand(n, seed):
-    return random.Random(seed).randbytes(n)
 
 
 def raw_with_edges(size, seed):
@@ -114,39 +94,6 @@ def test_probed_like_qemu_img(dd_compare, qemu_made, key):
     """Dynamic VHDs probe as vpc (the footer copy at 0); fixed ones as raw."""
     img, _ = qemu_made[key]
     dd_compare(["if=in.vhd", "of=out.raw"], {"in.vhd": img})
-
-
-def qemu_info(qemu_img, path, fmt):
-    p = tool([qemu_img, "info", "-f", fmt, "--output=json", str(path)])
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
-
-
-def flat(qemu_img, path, fmt):
-    out = str(path) + ".flat"
-    p = tool([qemu_img, "convert", "-f", fmt, "-O", "raw", str(path), out])
-    assert p.returncode == 0, p.stderr
-    data = open(out, "rb").read()
-    os.unlink(out)
-    return data
-
-
-def allocated(path):
-    return os.stat(path).st_blocks * 512
-
-
-def run_both(qemu_img, cordon_bin, sandbox, tmp_path, args, inputs):
-    res = {}
-    for who, argv in (("qemu", [qemu_img, "dd"]),
-                      ("cordon", [str(cordon_bin), "dd", f"--sandbox={sandbox}"])):
-        d = tmp_path / who
-        d.mkdir(exist_ok=True)
-        for name, content in inputs.items():
-            (d / name).write_bytes(content)
-        p = tool(argv + args, cwd=d)
-        res[who] = (p.returncode, p.stderr.decode().replace(
-            "qemu-img:", "PROG:").replace("cordon:", "PROG:"), d)
-    return res["qemu"], res["cordon"]
 
 
 def compare_outputs(qemu_img, q, c, out, fmt):

@@ -34,8 +34,7 @@ static void vhdx_release(struct image *img, struct vhdx *p)
 {
 	if (!p)
 		return;
-	if (p->file.ops)
-		p->file.ops->close(&p->file);
+	raw_close_file(&p->file);
 	vhdx_view_free(&p->view);
 	core_free(img->ctx, p->bat_page);
 	core_free(img->ctx, p);
@@ -53,7 +52,7 @@ static int plain_fail(struct image *img, int err)
 	return core_fail(img->ctx, err, "Could not open '%s': %s", img->name, cd_strerror(err));
 }
 
-static int bat_entry(struct image *img, struct vhdx *p, uint64_t i, uint64_t *e)
+static int bat_entry(struct vhdx *p, uint64_t i, uint64_t *e)
 {
 	uint64_t page = i / BAT_PAGE_ENTRIES;
 	if (page != p->bat_page_no) {
@@ -68,7 +67,6 @@ static int bat_entry(struct image *img, struct vhdx *p, uint64_t i, uint64_t *e)
 			p->bat_page[k] = load_le64((const uint8_t *)&p->bat_page[k]);
 		p->bat_page_no = page;
 	}
-	(void)img;
 	*e = p->bat_page[i % BAT_PAGE_ENTRIES];
 	return 0;
 }
@@ -93,7 +91,7 @@ static int check_bat(struct image *img, struct vhdx *p)
 	uint64_t bs = p->g.block_size, virt = p->g.sectors * 512;
 	for (uint64_t i = 0; i < p->g.bat_entries; i++) {
 		uint64_t e;
-		int ret = bat_entry(img, p, i, &e);
+		int ret = bat_entry(p, i, &e);
 		if (ret < 0)
 			return plain_fail(img, ret);
 		if ((e & VHDX_BAT_STATE_MASK) != VHDX_PAYLOAD_FULLY_PRESENT)
@@ -242,11 +240,8 @@ static int vhdx_open(struct image *img)
 	}
 	*p = (struct vhdx){ .bat_page_no = UINT64_MAX };
 	img->priv = p;
-	p->file = (struct image){ .ops = &format_raw, .ctx = ctx, .dev = img->dev,
-				  .depth = img->depth, .name = img->name };
-	int ret = format_raw.open(&p->file);
+	int ret = raw_open_file(img, &p->file);
 	if (ret < 0) {
-		p->file.ops = NULL;
 		plain_fail(img, ret);
 	} else {
 		p->view = (struct vhdx_view){ .ctx = ctx, .dev = img->dev, .len = p->file.size,
@@ -260,13 +255,13 @@ static int vhdx_open(struct image *img)
 }
 
 /* The block holding off: its BAT entry, the offset in it, the run's length. */
-static int locate(struct image *img, struct vhdx *p, uint64_t off, uint64_t len, uint64_t *e,
+static int locate(struct vhdx *p, uint64_t off, uint64_t len, uint64_t *e,
 		  uint64_t *in, uint64_t *n)
 {
 	uint64_t bs = p->g.block_size, block = off / bs;
 	*in = off % bs;
 	*n = bs - *in < len ? bs - *in : len;
-	return bat_entry(img, p, block + (block >> p->g.chunk_ratio_bits), e);
+	return bat_entry(p, block + (block >> p->g.chunk_ratio_bits), e);
 }
 
 static bool reads_as_zero(uint64_t e)
@@ -287,7 +282,7 @@ static int64_t vhdx_map(struct image *img, uint64_t off, uint64_t len, struct ex
 {
 	struct vhdx *p = img->priv;
 	uint64_t e, in, n;
-	int ret = locate(img, p, off, len, &e, &in, &n);
+	int ret = locate(p, off, len, &e, &in, &n);
 	if (ret < 0)
 		return ret;
 	if (reads_as_zero(e)) {
@@ -313,7 +308,7 @@ static int vhdx_read(struct image *img, uint64_t off, void *buf, uint64_t len)
 	uint8_t *out = buf;
 	while (len > 0) {
 		uint64_t e, in, n;
-		int ret = locate(img, p, off, len, &e, &in, &n);
+		int ret = locate(p, off, len, &e, &in, &n);
 		if (ret < 0)
 			return ret;
 		if (reads_as_zero(e))

@@ -42,6 +42,13 @@ enum vhdx_payload_state {
 	VHDX_PAYLOAD_PARTIALLY_PRESENT = 7,
 };
 
+/* The GUIDs of the regions and metadata items cordon knows, as stored
+ * (the first three fields little-endian; vhdx_header.c). */
+extern const uint8_t vhdx_guid_bat[16], vhdx_guid_metadata[16];
+extern const uint8_t vhdx_guid_file_params[16], vhdx_guid_virtual_size[16],
+	vhdx_guid_page83[16], vhdx_guid_logical_sector[16], vhdx_guid_physical_sector[16],
+	vhdx_guid_parent_locator[16];
+
 /* CRC-32C of len bytes, the 4 bytes at crc_at (if < len) counted as zero;
  * chainable: pass the previous result as `crc` (start with 0). */
 uint32_t vhdx_crc32c(uint32_t crc, const uint8_t *p, size_t len, size_t crc_at);

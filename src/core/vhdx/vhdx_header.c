@@ -12,21 +12,21 @@
 				(d1) >> 24, (d2) & 0xff, (d2) >> 8, (d3) & 0xff, (d3) >> 8, \
 				__VA_ARGS__ }
 
-static const uint8_t bat_guid[16] =
+const uint8_t vhdx_guid_bat[16] =
 	GUID(0x2dc27766u, 0xf623u, 0x4200u, 0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd, 0x4a, 0x08);
-static const uint8_t metadata_guid[16] =
+const uint8_t vhdx_guid_metadata[16] =
 	GUID(0x8b7ca206u, 0x4790u, 0x4b9au, 0xb8, 0xfe, 0x57, 0x5f, 0x05, 0x0f, 0x88, 0x6e);
-static const uint8_t file_param_guid[16] =
+const uint8_t vhdx_guid_file_params[16] =
 	GUID(0xcaa16737u, 0xfa36u, 0x4d43u, 0xb3, 0xb6, 0x33, 0xf0, 0xaa, 0x44, 0xe7, 0x6b);
-static const uint8_t virtual_size_guid[16] =
+const uint8_t vhdx_guid_virtual_size[16] =
 	GUID(0x2fa54224u, 0xcd1bu, 0x4876u, 0xb2, 0x11, 0x5d, 0xbe, 0xd8, 0x3b, 0xf4, 0xb8);
-static const uint8_t page83_guid[16] =
+const uint8_t vhdx_guid_page83[16] =
 	GUID(0xbeca12abu, 0xb2e6u, 0x4523u, 0x93, 0xef, 0xc3, 0x09, 0xe0, 0x00, 0xc7, 0x46);
-static const uint8_t phys_sector_guid[16] =
+const uint8_t vhdx_guid_physical_sector[16] =
 	GUID(0xcda348c7u, 0x445du, 0x4471u, 0x9c, 0xc9, 0xe9, 0x88, 0x52, 0x51, 0xc5, 0x56);
-static const uint8_t parent_locator_guid[16] =
+const uint8_t vhdx_guid_parent_locator[16] =
 	GUID(0xa8d35f2du, 0xb30bu, 0x454du, 0xab, 0xf7, 0xd3, 0xd8, 0x48, 0x34, 0xab, 0x0c);
-static const uint8_t logical_sector_guid[16] =
+const uint8_t vhdx_guid_logical_sector[16] =
 	GUID(0x8141bf1du, 0xa96fu, 0x4709u, 0xba, 0x47, 0xf2, 0x33, 0xa8, 0xfa, 0xab, 0x5f);
 
 #define HEADER_SIGNATURE 0x64616568u      /* "head" */
@@ -99,8 +99,8 @@ int vhdx_region_table_decode(const uint8_t *buf, struct vhdx_regions *rs,
 			return -CD_EINVAL;
 		}
 		vhdx_region_add(rs, r.offset, r.length);
-		bool *seen = memcmp(e, bat_guid, 16) == 0 ? &have_bat
-			   : memcmp(e, metadata_guid, 16) == 0 ? &have_meta : NULL;
+		bool *seen = memcmp(e, vhdx_guid_bat, 16) == 0 ? &have_bat
+			   : memcmp(e, vhdx_guid_metadata, 16) == 0 ? &have_meta : NULL;
 		if (seen) {
 			if (*seen)
 				return -CD_EINVAL; /* must be unique */
@@ -120,15 +120,15 @@ int vhdx_metadata_decode(const uint8_t *buf, struct vhdx_metadata *m)
 		uint32_t bit;
 		size_t field;
 	} known[] = {
-		{ file_param_guid, VHDX_META_FILE_PARAMS, offsetof(struct vhdx_metadata, file_params) },
-		{ virtual_size_guid, VHDX_META_VIRTUAL_SIZE,
+		{ vhdx_guid_file_params, VHDX_META_FILE_PARAMS, offsetof(struct vhdx_metadata, file_params) },
+		{ vhdx_guid_virtual_size, VHDX_META_VIRTUAL_SIZE,
 		  offsetof(struct vhdx_metadata, virtual_size) },
-		{ page83_guid, VHDX_META_PAGE83, offsetof(struct vhdx_metadata, page83) },
-		{ logical_sector_guid, VHDX_META_LOGICAL_SECTOR,
+		{ vhdx_guid_page83, VHDX_META_PAGE83, offsetof(struct vhdx_metadata, page83) },
+		{ vhdx_guid_logical_sector, VHDX_META_LOGICAL_SECTOR,
 		  offsetof(struct vhdx_metadata, logical_sector) },
-		{ phys_sector_guid, VHDX_META_PHYSICAL_SECTOR,
+		{ vhdx_guid_physical_sector, VHDX_META_PHYSICAL_SECTOR,
 		  offsetof(struct vhdx_metadata, physical_sector) },
-		{ parent_locator_guid, VHDX_META_PARENT_LOCATOR,
+		{ vhdx_guid_parent_locator, VHDX_META_PARENT_LOCATOR,
 		  offsetof(struct vhdx_metadata, parent_locator) },
 	};
 	*m = (struct vhdx_metadata){ 0 };

@@ -314,20 +314,20 @@ struct replay {
 	struct vhdx_view *v;
 	struct log *l;
 	uint64_t file_len;
-	int refused;             /* why a descriptor was refused, for the message */
+	int refused;             /* why cordon refused a write, for the message */
 };
 
-enum { REFUSE_NONE, REFUSE_TOO_MANY, REFUSE_INTO_LOG, REFUSE_RANGE };
+/* Writes cordon refuses where qemu would make them (vhdx_log_replay says
+ * which in its message). */
+enum { REFUSE_NONE, REFUSE_TOO_MANY, REFUSE_INTO_LOG };
 
 static int add_write(struct replay *r, uint64_t off, uint64_t len, uint64_t src,
 		     const struct desc *d)
 {
 	struct vhdx_view *v = r->v;
 	uint64_t end;
-	if (ADD_OVERFLOW(off, len, &end) || end > QEMU_MAX_LENGTH) {
-		r->refused = REFUSE_RANGE;
-		return -CD_EIO;
-	}
+	if (ADD_OVERFLOW(off, len, &end) || end > QEMU_MAX_LENGTH)
+		return -CD_EIO; /* where qemu's own write would fail */
 	if (off < v->log_off + v->log_len && end > v->log_off) {
 		r->refused = REFUSE_INTO_LOG;
 		return -CD_EINVAL;
@@ -375,7 +375,9 @@ static int apply(void *arg, const struct desc *d, uint32_t index)
 	return add_write(r, d->file_offset, VHDX_LOG_SECTOR, src, d);
 }
 
-static int replay(struct vhdx_view *v, struct sequence *s, const uint8_t guid[16])
+/* 0, or -errno with *refused saying whether cordon refused a write. */
+static int replay(struct vhdx_view *v, struct sequence *s, const uint8_t guid[16],
+		  int *refused)
 {
 	struct replay r = { .v = v, .l = &s->log, .file_len = v->len };
 	for (uint32_t i = 0; i < s->count; i++) {
@@ -392,15 +394,14 @@ static int replay(struct vhdx_view *v, struct sequence *s, const uint8_t guid[16
 		uint32_t crc = 0;
 		if ((ret = read_desc(v, &s->log, guid, &h, &crc, NULL, NULL)) < 0)
 			return ret;
-		struct log after_desc = s->log;
-		s->log = start;
 		/* the data sectors follow the descriptor sectors */
-		struct log data = after_desc;
+		struct log data = s->log;
 		r.l = &data;
 		struct log walk = start;
 		ret = read_desc(v, &walk, guid, &h, &crc, apply, &r);
+		*refused = r.refused;
 		if (ret < 0)
-			return r.refused ? r.refused : ret;
+			return ret;
 		s->log = data;
 		if (r.file_len < h.last_file_offset) {
 			uint64_t grown = h.last_file_offset;
@@ -431,25 +432,24 @@ int vhdx_log_replay(struct vhdx_view *v, const struct vhdx_header *h, const char
 		return core_fail(ctx, -CD_EINVAL, "Could not open '%s': %s", name,
 				 cd_strerror(CD_EINVAL));
 	v->window = core_alloc(ctx, VHDX_LOG_WINDOW, 64);
-	v->sector = v->sector ? v->sector : core_alloc(ctx, VHDX_LOG_SECTOR, 64);
+	v->sector = core_alloc(ctx, VHDX_LOG_SECTOR, 64);
 	v->w = core_alloc(ctx, VHDX_REPLAY_WRITES_MAX * sizeof(*v->w), 8);
 	if (!v->window || !v->sector || !v->w)
 		return core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
 	v->window_off = UINT64_MAX;
 	struct log whole = { .offset = h->log_offset, .length = h->log_length };
 	struct sequence s;
+	int refused = REFUSE_NONE;
 	int ret = search(v, &whole, h->log_guid, &s);
 	if (ret == 0 && s.valid)
-		ret = replay(v, &s, h->log_guid);
-	if (ret == REFUSE_TOO_MANY)
-		return core_fail(ctx, -CD_EFBIG, "Could not open '%s': its log writes more than "
+		ret = replay(v, &s, h->log_guid, &refused);
+	if (ret < 0 && refused == REFUSE_TOO_MANY)
+		return core_fail(ctx, ret, "Could not open '%s': its log writes more than "
 				 "%u sectors: too many for cordon to replay in memory", name,
 				 VHDX_REPLAY_WRITES_MAX);
-	if (ret == REFUSE_INTO_LOG)
-		return core_fail(ctx, -CD_EINVAL, "Could not open '%s': its log writes into the "
+	if (ret < 0 && refused == REFUSE_INTO_LOG)
+		return core_fail(ctx, ret, "Could not open '%s': its log writes into the "
 				 "log itself: cordon refuses to replay it", name);
-	if (ret == REFUSE_RANGE)
-		ret = -CD_EIO;
 	if (ret < 0)
 		return core_fail(ctx, ret, "Could not open '%s': %s", name, cd_strerror(ret));
 	return 0;

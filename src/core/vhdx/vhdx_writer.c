@@ -201,24 +201,16 @@ static int write_headers(struct image_writer *w, struct xw *s)
 	return ret;
 }
 
-static void guid(uint8_t *p, uint32_t d1, uint16_t d2, uint16_t d3, uint64_t d4_be)
-{
-	store_le32(p, d1);
-	store_le16(p + 4, d2);
-	store_le16(p + 6, d3);
-	store_be64(p + 8, d4_be);
-}
-
 static int write_regions(struct image_writer *w, struct xw *s)
 {
 	uint8_t *b = s->buf;
 	memset(b, 0, VHDX_HEADER_BLOCK);
 	store_le32(b, 0x69676572);
 	store_le32(b + 8, 2);
-	guid(b + 16, 0x2dc27766, 0xf623, 0x4200, 0x9d64115e9bfd4a08ull);
+	memcpy(b + 16, vhdx_guid_bat, 16);
 	store_le64(b + 32, s->l.bat_off);
 	store_le32(b + 40, (uint32_t)s->l.bat_len);
-	guid(b + 48, 0x8b7ca206, 0x4790, 0x4b9a, 0xb8fe575f050f886eull);
+	memcpy(b + 48, vhdx_guid_metadata, 16);
 	store_le64(b + 64, s->l.meta_off);
 	store_le32(b + 72, VHDX_MiB);
 	crc_at4(b, VHDX_HEADER_BLOCK);
@@ -231,13 +223,14 @@ static int write_regions(struct image_writer *w, struct xw *s)
 
 static int write_metadata(struct image_writer *w, struct xw *s)
 {
-	static const struct { uint32_t d1; uint16_t d2, d3; uint64_t d4; uint32_t len, flags; }
-		items[5] = {
-		{ 0xcaa16737, 0xfa36, 0x4d43, 0xb3b633f0aa44e76bull, 8, 4 },
-		{ 0x2fa54224, 0xcd1b, 0x4876, 0xb2115dbed83bf4b8ull, 8, 6 },
-		{ 0xbeca12ab, 0xb2e6, 0x4523, 0x93efc309e000c746ull, 16, 6 },
-		{ 0x8141bf1d, 0xa96f, 0x4709, 0xba47f233a8faab5full, 4, 6 },
-		{ 0xcda348c7, 0x445d, 0x4471, 0x9cc9e9885251c556ull, 4, 6 },
+	/* the five items qemu writes: required, and all but the file
+	 * parameters about the virtual disk */
+	static const struct { const uint8_t *guid; uint32_t len, flags; } items[5] = {
+		{ vhdx_guid_file_params, 8, 4 },
+		{ vhdx_guid_virtual_size, 8, 6 },
+		{ vhdx_guid_page83, 16, 6 },
+		{ vhdx_guid_logical_sector, 4, 6 },
+		{ vhdx_guid_physical_sector, 4, 6 },
 	};
 	uint8_t *b = s->buf;
 	memset(b, 0, VHDX_HEADER_BLOCK);
@@ -246,7 +239,7 @@ static int write_metadata(struct image_writer *w, struct xw *s)
 	uint32_t at = 64 * 1024;
 	for (int i = 0; i < 5; i++) {
 		uint8_t *e = b + 32 + 32 * i;
-		guid(e, items[i].d1, items[i].d2, items[i].d3, items[i].d4);
+		memcpy(e, items[i].guid, 16);
 		store_le32(e + 16, at);
 		store_le32(e + 20, items[i].len);
 		store_le32(e + 24, items[i].flags);

@@ -28,8 +28,8 @@ struct vpc {
 	bool footer_at_end;      /* no copy at 0: a fixed disk */
 	bool fixed_reads;        /* footer type 2: reads go to the file as is */
 	bool differencing;       /* type 4: bitmaps and a parent */
-	uint64_t len;            /* file size rounded up to a sector (qemu's) */
-	struct image file;       /* the file as raw: its holes read as zeros */
+	struct image file;       /* the file as raw (its size: qemu's length of
+				  * it, rounded up to a sector) */
 	struct vpc_layout l;
 	uint32_t *bat_page;      /* BAT_PAGE_ENTRIES entries, host order */
 	uint64_t bat_page_no;    /* which page bat_page holds; UINT64_MAX: none */
@@ -41,8 +41,7 @@ static void vpc_release(struct image *img, struct vpc *p)
 {
 	if (!p)
 		return;
-	if (p->file.ops)
-		p->file.ops->close(&p->file);
+	raw_close_file(&p->file);
 	core_free(img->ctx, p->bat_page);
 	core_free(img->ctx, p->bitmap);
 	core_free(img->ctx, p);
@@ -65,9 +64,9 @@ static int read_footer(struct image *img, struct vpc *p, uint8_t *buf)
 	vpc_footer_decode(buf, &p->f);
 	if (!p->f.cookie_ok) {
 		/* A fixed disk has its footer at the end only. */
-		if (p->len < VPC_FOOTER_LEN)
+		if (p->file.size < VPC_FOOTER_LEN)
 			return core_fail(ctx, -CD_EINVAL, "File too small for a VHD header");
-		ret = io_read(ctx, img->dev, p->len - VPC_FOOTER_LEN, buf, VPC_FOOTER_LEN);
+		ret = io_read(ctx, img->dev, p->file.size - VPC_FOOTER_LEN, buf, VPC_FOOTER_LEN);
 		if (ret < 0)
 			return core_fail(ctx, ret, "%s", cd_strerror(ret));
 		vpc_footer_decode(buf, &p->f);
@@ -127,11 +126,11 @@ static int scan_bat(struct image *img, struct vpc *p)
 {
 	struct core_ctx *ctx = img->ctx;
 	uint64_t end = (p->l.bat_offset + p->l.bat_bytes + 511) & ~511ull;
-	if (end <= p->len && p->l.entries > 0) {
+	if (end <= p->file.size && p->l.entries > 0) {
 		uint8_t *chunk = core_alloc(ctx, BAT_SCAN_ENTRIES * 4, 64);
 		if (!chunk)
 			return core_fail(ctx, -CD_ENOMEM, "Unable to allocate memory for page table");
-		for (uint64_t i = 0; i < p->l.entries && end <= p->len; i += BAT_SCAN_ENTRIES) {
+		for (uint64_t i = 0; i < p->l.entries && end <= p->file.size; i += BAT_SCAN_ENTRIES) {
 			uint64_t n = p->l.entries - i < BAT_SCAN_ENTRIES ? p->l.entries - i
 									 : BAT_SCAN_ENTRIES;
 			int ret = io_read(ctx, img->dev, p->l.bat_offset + i * 4, chunk, n * 4);
@@ -149,7 +148,7 @@ static int scan_bat(struct image *img, struct vpc *p)
 		}
 		core_free(ctx, chunk);
 	}
-	if (end > p->len)
+	if (end > p->file.size)
 		return core_fail(ctx, -CD_EINVAL, "block-vpc: free_data_block_offset points "
 				 "after the end of file. The image has been truncated.");
 	return 0;
@@ -246,16 +245,11 @@ static int vpc_open(struct image *img)
 	}
 	*p = (struct vpc){ .bat_page_no = UINT64_MAX, .bitmap_block = UINT64_MAX };
 	img->priv = p;
-	p->file = (struct image){ .ops = &format_raw, .ctx = ctx, .dev = img->dev,
-				  .depth = img->depth, .name = img->name };
-	int ret = format_raw.open(&p->file);
-	if (ret < 0) {
-		p->file.ops = NULL;
+	int ret = raw_open_file(img, &p->file);
+	if (ret < 0)
 		core_fail(ctx, ret, "Invalid file size");
-	} else {
-		p->len = p->file.size; /* raw's size: rounded up to a sector */
+	else
 		ret = read_footer(img, p, buf);
-	}
 	/* qemu parses a dynamic header whenever the footer came from offset 0,
 	 * even one that says "fixed" (whose reads still go to the file). */
 	if (ret == 0 && !p->footer_at_end)
