@@ -13,15 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/core/copy.h"
 #include "../src/core/format.h"
-#include "../src/host/output_cap.h"
 #include "../tests/unit/memdev.h"
 #include "fuzz_image.h"
 #include "vpc_templates.h"
 
-#define CHECK FUZZ_CHECK
-#define WINDOW_MAX FUZZ_WINDOW_MAX
 #define ROUND_TRIP_MAX (1u << 20)
 
 static struct vt vts[4];
@@ -37,45 +33,6 @@ static void setup(void)
 	vt_fixed(&vts[3], 40960);
 	for (int i = 0; i < 4; i++)
 		templates[i] = (struct fuzz_template){ vts[i].buf, vts[i].len };
-}
-
-/* dd's path into a new VHD, and the result read back. */
-static void round_trip(struct memdevs *m, struct core_ctx *ctx, struct image *in)
-{
-	if (in->size > ROUND_TRIP_MAX)
-		return;
-	struct image_writer w;
-	struct writer_opts o = { .size = in->size, .zeroed = true, .min_sparse = 512 };
-	if (writer_open(ctx, "vpc", 0, &o, &w) != 0)
-		return;
-	struct copy_opts co = { .host_copy = true, .zero_unit = w.zero_unit };
-	enum copy_side side;
-	if (copy_range(ctx, in, 0, in->size, &w, 0, &co, &side) != 0) {
-		w.ops->abort(&w);
-		return;
-	}
-	CHECK(w.ops->finish(&w) == 0);
-	CHECK(m->dev[0].size <= output_cap("vpc", w.size));
-	uint32_t dev = memdevs_add_input(m, m->dev[0].data, m->dev[0].size);
-	struct image out;
-	CHECK(image_open(ctx, dev, "vpc", "out.vhd", &out) == 0);
-	CHECK(out.size >= in->size);
-	uint8_t *a = core_alloc(ctx, WINDOW_MAX, 64), *b = core_alloc(ctx, WINDOW_MAX, 64);
-	CHECK(a && b);
-	for (uint64_t off = 0; off < out.size; off += WINDOW_MAX) {
-		uint64_t len = out.size - off < WINDOW_MAX ? out.size - off : WINDOW_MAX;
-		CHECK(image_read(&out, off, b, len) == 0);
-		if (off >= in->size) {
-			CHECK(fuzz_all_zero(b, len));
-			continue;
-		}
-		uint64_t part = in->size - off < len ? in->size - off : len;
-		CHECK(image_read(in, off, a, part) == 0);
-		CHECK(memcmp(a, b, part) == 0 && fuzz_all_zero(b + part, len - part));
-	}
-	core_free(ctx, a);
-	core_free(ctx, b);
-	image_close(&out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -96,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct image img;
 	if (image_open(&ctx, dev, "vpc", "f.vhd", &img) == 0) {
 		fuzz_read_windows(&img, p, n);
-		round_trip(&m, &ctx, &img);
+		fuzz_round_trip(&m, &ctx, &img, "vpc", ROUND_TRIP_MAX);
 		image_close(&img);
 	}
 	fuzz_check_run(&m, &ctx);

@@ -176,6 +176,37 @@ def vhdx_create(rng, d, name, size, backing):
     return o
 
 
+def vmdk_create(rng, d, name, size, backing):
+    """A VMDK as qemu-img creates one: every subformat (streamOptimized is
+    made from a monolithicSparse one once written: vmdk_finish), compat6,
+    adapter types, zeroed grains.  Split and flat subformats add extent
+    files beside name."""
+    sub = rng.choice(["monolithicSparse", "monolithicSparse", "monolithicFlat",
+                      "twoGbMaxExtentSparse", "twoGbMaxExtentFlat", "streamOptimized"])
+    o = {"subformat": "monolithicSparse" if sub == "streamOptimized" else sub}
+    if rng.random() < 0.2:
+        o["compat6"] = "on"
+    if rng.random() < 0.3:
+        o["adapter_type"] = rng.choice(["ide", "lsilogic", "buslogic", "legacyESX"])
+    if "Sparse" in sub and rng.random() < 0.4:
+        o["zeroed_grain"] = "on"
+    must(["qemu-img", "create", "-q", "-f", "vmdk", "-o",
+          ",".join(f"{k}={v}" for k, v in o.items()), name, str(size)], cwd=d)
+    if sub == "streamOptimized":
+        o["then"] = "streamOptimized"
+    return o
+
+
+def vmdk_finish(rng, d, name, opts):
+    """Rewrites a written image as streamOptimized, if vmdk_create chose it."""
+    if opts.get("then") != "streamOptimized":
+        return
+    tmp = name + ".tmp"
+    must(["qemu-img", "convert", "-f", "vmdk", "-O", "vmdk", "-o",
+          "subformat=streamOptimized", name, tmp], cwd=d)
+    os.replace(d / tmp, d / name)
+
+
 @dataclass
 class Fmt:
     name: str
@@ -184,6 +215,7 @@ class Fmt:
     backing: bool            # may have a backing file
     aligned_size: bool       # virtual size is a multiple of 512
     compress: object = None  # rewrite with compressed clusters, or None
+    finish: object = None    # (rng, dir, name, options) after the writes
 
 
 FORMATS = {
@@ -192,8 +224,10 @@ FORMATS = {
                  compress=qcow2_compress),
     "vpc": Fmt("vpc", "vhd", vpc_create, backing=False, aligned_size=True),
     "vhdx": Fmt("vhdx", "vhdx", vhdx_create, backing=False, aligned_size=True),
+    "vmdk": Fmt("vmdk", "vmdk", vmdk_create, backing=False, aligned_size=True,
+                finish=vmdk_finish),
 }
-OUTPUT_FORMATS = ["raw", "qcow2", "vpc", "vhdx"]
+OUTPUT_FORMATS = ["raw", "qcow2", "vpc", "vhdx", "vmdk"]
 
 
 # ---------------------------------------------------------------------------
@@ -289,7 +323,10 @@ def make_image(rng, d):
             size = (size + 511) // 512 * 512
         else:
             size = rand_size(rng, fmt)
+        before = set(os.listdir(d))
         opts = fmt.create(rng, d, name, size, backing)
+        # a descriptor's extent files, bottom of the chain's order kept
+        files += sorted(set(os.listdir(d)) - before - {name})
         if level == depth and depth == 0 and fmt.name == "qcow2" \
                 and opts.get("compat") == "1.1" and rng.random() < 0.03:
             # external data file: qemu-img reads it, cordon refuses
@@ -308,6 +345,8 @@ def make_image(rng, d):
             writes = [w for w in writes if not w.startswith("write -c")]
         if writes:
             qemu_io(fmt.name, name, writes, d)
+        if fmt.finish:
+            fmt.finish(rng, d, name, opts)
         compressed = False
         if fmt.compress and not backing and not data_file and rng.random() < 0.25:
             fmt.compress(rng, d, name, opts)
@@ -614,7 +653,7 @@ def compare_outputs(d, qout, cout, fmt):
     if qp != cp:
         diffs.append(f"output properties differ: qemu-img {qp} cordon {cp}")
         return diffs
-    if fmt in ("qcow2", "vhdx"):  # the formats qemu-img check knows
+    if fmt in ("qcow2", "vhdx", "vmdk"):  # the formats qemu-img check knows
         r = run(["qemu-img", "check", "-f", fmt, cout], cwd=d, timeout=120)
         if r.rc != 0 or "No errors were found" not in r.out:
             diffs.append(f"qemu-img check of cordon's output: rc={r.rc}\n{r.out}{r.err}")
@@ -767,9 +806,11 @@ out={out}
 if [ "$qrc" = 0 ] && [ "$crc" = 0 ] && [ -e "$w/q/$out" ] && [ -e "$w/c/$out" ]; then
     props() {{ "$QEMU_IMG" info -f {outfmt} --output=json "$1" | grep -E '"(virtual-size|format|cluster-size|compat|refcount-bits|compression-type|extended-l2|lazy-refcounts|corrupt|dirty-flag)"'; }}
     if ! diff -u <(props "$w/q/$out") <(props "$w/c/$out"); then echo "DIFF: output properties"; status=1; fi
-    if [ {outfmt} = qcow2 ]; then
-        "$QEMU_IMG" check -f qcow2 "$w/c/$out" || {{ echo "DIFF: qemu-img check of cordon's output"; status=1; }}
-        "$QEMU_IMG" compare -f qcow2 -F qcow2 "$w/q/$out" "$w/c/$out" || {{ echo "DIFF: content"; status=1; }}
+    case {outfmt} in qcow2|vhdx|vmdk)
+        "$QEMU_IMG" check -f {outfmt} "$w/c/$out" || {{ echo "DIFF: qemu-img check of cordon's output"; status=1; }};;
+    esac
+    if [ {outfmt} != raw ]; then
+        "$QEMU_IMG" compare -f {outfmt} -F {outfmt} "$w/q/$out" "$w/c/$out" || {{ echo "DIFF: content"; status=1; }}
     else
         cmp "$w/q/$out" "$w/c/$out" || {{ echo "DIFF: content"; status=1; }}
     fi
@@ -795,8 +836,9 @@ def save_failure(cfg, label, op, img, case, d, detail, q, c):
         args=" ".join(shlex.quote(a) for a in case.args), env=env,
         out=shlex.quote(out), outfmt=case.out_fmt,
         pre="" if case.old_output < 0 or case.same_file else
-        "# an existing output that the run replaces\n" + "".join(
-            f"head -c {case.old_output} /dev/zero | tr '\\0' Z > \"$w/{x}/{out}\"\n" for x in "qc"))
+        "# an existing out.img, as the fuzzer makes it (of= may name another file)\n" +
+        "".join(f"head -c {case.old_output} /dev/zero | tr '\\0' Z > \"$w/{x}/out.img\"\n"
+                for x in "qc"))
     p = dest / "replay.sh"
     p.write_text(text)
     p.chmod(0o755)

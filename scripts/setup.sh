@@ -12,6 +12,8 @@ packages=(
 	python3 python3-pytest       # integration tests
 	python3-pytest-xdist         # ... run in parallel
 	python3-libvhdi              # a second VHD reader for the vpc tests
+	python3-libvmdk              # a second VMDK reader for the vmdk tests
+	vmdk-stream-converter        # a second streamOptimized writer
 	hyperfine                    # bench/
 )
 

@@ -3,6 +3,7 @@
 
 #include "io.h"
 #include "overflow.h"
+#include "zero.h"
 
 int block_append_init(struct image_writer *w, struct block_append *a, uint64_t block_size,
 		      int (*allocate)(struct image_writer *, uint64_t, uint64_t *))
@@ -53,14 +54,6 @@ static int fill_to(struct image_writer *w, struct block_append *a, uint64_t upto
 int block_append_close_block(struct image_writer *w, struct block_append *a)
 {
 	return fill_to(w, a, a->block_size);
-}
-
-static bool all_zero(const uint8_t *p, uint64_t len)
-{
-	for (uint64_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
 }
 
 /* Holds dd to its contract: inside the disk, at or after the last call. */

@@ -54,6 +54,67 @@ int cd_inflate_raw(struct core_ctx *ctx, const void *in, size_t in_len,
 	return -CD_EIO;
 }
 
+struct cd_inflate {
+	z_stream s;
+	bool ready;
+	uint8_t no_room; /* next_out when there is no room: zlib wants one */
+};
+
+struct cd_inflate *cd_inflate_new(struct core_ctx *ctx)
+{
+	struct cd_inflate *z = core_alloc(ctx, sizeof(*z), 16);
+	if (!z)
+		return NULL;
+	*z = (struct cd_inflate){ .s = { .zalloc = z_alloc, .zfree = z_free, .opaque = ctx } };
+	if (inflateInit(&z->s) != Z_OK) {
+		core_free(ctx, z);
+		return NULL;
+	}
+	z->ready = true;
+	return z;
+}
+
+void cd_inflate_free(struct core_ctx *ctx, struct cd_inflate *z)
+{
+	if (!z)
+		return;
+	if (z->ready)
+		inflateEnd(&z->s);
+	core_free(ctx, z);
+}
+
+int cd_inflate_reset(struct cd_inflate *z)
+{
+	return inflateReset(&z->s) == Z_OK ? 0 : -CD_EIO;
+}
+
+int cd_inflate_step(struct cd_inflate *z, const void *in, size_t in_len, size_t *in_used,
+		    void *out, size_t out_len, size_t *out_made)
+{
+	if (in_len > UINT_MAX)
+		in_len = UINT_MAX;
+	if (out_len > UINT_MAX)
+		out_len = UINT_MAX;
+	z->s.next_in = (Bytef *)(uintptr_t)in;
+	z->s.avail_in = (uInt)in_len;
+	z->s.next_out = out_len ? out : &z->no_room;
+	z->s.avail_out = (uInt)out_len;
+	int ret = inflate(&z->s, Z_NO_FLUSH);
+	*in_used = in_len - z->s.avail_in;
+	*out_made = out_len - z->s.avail_out;
+	switch (ret) {
+	case Z_STREAM_END:
+		return 1;
+	case Z_OK:
+	case Z_BUF_ERROR: /* no progress possible: the caller sees why */
+		return 0;
+	case Z_MEM_ERROR:
+		return -CD_ENOMEM;
+	default: /* Z_DATA_ERROR, Z_NEED_DICT (uncompress() fails on it too) */
+		return -CD_EIO;
+	}
+}
+
 struct cd_zstd {
 	ZSTD_DCtx *dctx;
 };

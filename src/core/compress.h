@@ -21,6 +21,26 @@
 int cd_inflate_raw(struct core_ctx *ctx, const void *in, size_t in_len,
 		   void *out, size_t out_len);
 
+/*
+ * A zlib-format (RFC 1950) stream inflated piece by piece, so that a grain
+ * of any size is read through fixed buffers.  cd_inflate_new() makes one,
+ * cd_inflate_reset() starts a new stream on it.
+ */
+struct cd_inflate;
+
+struct cd_inflate *cd_inflate_new(struct core_ctx *ctx);
+void cd_inflate_free(struct core_ctx *ctx, struct cd_inflate *z);
+int cd_inflate_reset(struct cd_inflate *z);
+/*
+ * Inflates from in (in_len bytes) into out (out_len bytes, perhaps 0: the
+ * end of the stream may still be found).  *in_used and *out_made say how
+ * much was taken and given.  1 at the end of the stream; 0 when more input
+ * or room is wanted (no progress at all when both ran out); -CD_EIO for
+ * data that is not a valid stream; -CD_ENOMEM.
+ */
+int cd_inflate_step(struct cd_inflate *z, const void *in, size_t in_len, size_t *in_used,
+		    void *out, size_t out_len, size_t *out_made);
+
 /* A reusable zstd decoder; created on first use by cd_zstd_decompress. */
 struct cd_zstd;
 

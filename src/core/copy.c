@@ -1,5 +1,6 @@
 /* The copy engine (see copy.h). */
 #include "copy.h"
+#include "zero.h"
 
 /* One map step; large so that hostcalls stay rare. */
 #define COPY_STEP_MAX (1ull << 30)
@@ -19,24 +20,6 @@ static int fail(struct copy *c, enum copy_side side, int err)
 {
 	*c->failed = side;
 	return err;
-}
-
-/* Reads 8 bytes at a time: the guest's memcmp goes byte by byte. */
-typedef uint64_t __attribute__((may_alias, aligned(8))) word;
-
-static bool all_zero(const uint8_t *p, uint64_t len)
-{
-	uint64_t i = 0;
-	for (; i < len && (uintptr_t)(p + i) % 8; i++)
-		if (p[i])
-			return false;
-	for (; i + 8 <= len; i += 8)
-		if (*(const word *)(const void *)(p + i))
-			return false;
-	for (; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
 }
 
 /* The piece of [off, off+left) up to the next multiple of unit. */

@@ -49,6 +49,8 @@ static int create_output(struct core_ctx *ctx, const struct cordon_job *job,
 	if (why != WRITER_OK)
 		return output_refused(ctx, why, fmt);
 	int ret = writer_open(ctx, fmt, dd->out, &opts, w);
+	if (ret < 0 && w->fails_at_reopen)
+		return core_prefix(ctx, ret, "Could not open '%s': ", out_name);
 	if (ret == -CD_ENOSPC && !zeroed)
 		core_fail(ctx, ret, "Cannot grow device files");
 	else if (ret < 0)

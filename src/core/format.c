@@ -152,8 +152,7 @@ int image_open(struct core_ctx *ctx, uint32_t dev, const char *fmt_name,
 	return 0;
 }
 
-/* The name as qemu shows it: joined to the naming image's name. */
-static char *join_name(struct core_ctx *ctx, const char *base, const char *name,
+char *image_child_name(struct core_ctx *ctx, const char *base, const char *name,
 		       size_t len)
 {
 	size_t dirlen = path_combine_prefix(base, name);
@@ -184,7 +183,7 @@ int image_open_backing(struct image *img, const char *name, size_t name_len,
 		       const char *fmt_name)
 {
 	struct core_ctx *ctx = img->ctx;
-	char *shown = join_name(ctx, img->name, name, name_len);
+	char *shown = image_child_name(ctx, img->name, name, name_len);
 	struct image *b = core_alloc(ctx, sizeof(*b), 8);
 	int ret = !shown || !b ? core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM)) : 0;
 	int64_t dev = ret < 0 ? ret : image_attach_child(img, HC_CHILD_BACKING, name, name_len);
@@ -335,6 +334,7 @@ static int check_target(struct core_ctx *ctx, const struct format_info *info, ui
 int writer_open(struct core_ctx *ctx, const char *fmt, uint32_t dev,
 		const struct writer_opts *opts, struct image_writer *w)
 {
+	*w = (struct image_writer){ .ctx = ctx };
 	if (writer_refusal(fmt) != WRITER_OK)
 		return core_fail(ctx, -CD_ENOTSUP, "cordon cannot write %s images", fmt);
 	const struct format_info *info = format_info(fmt);

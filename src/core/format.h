@@ -71,6 +71,9 @@ struct image_writer {
 			     * when the options ask for it (0: none) */
 	bool copy_skips_holes; /* copy() may be given holes of a raw source
 				* with its data: they read as zeros here */
+	/* create() failed where qemu's create succeeds and its reopen of the
+	 * new image fails: qemu-img words it "Could not open '<of>': ..." */
+	bool fails_at_reopen;
 	void *priv;
 };
 
@@ -126,6 +129,7 @@ void raw_close_file(struct image *file);
 extern const struct format_ops format_qcow2;
 extern const struct format_ops format_vpc;
 extern const struct format_ops format_vhdx;
+extern const struct format_ops format_vmdk;
 /* Opens, and refuses every read (qemu's snapshot-access; unreadable.c). */
 extern const struct format_ops format_unreadable;
 
@@ -204,6 +208,11 @@ void image_close(struct image *img);
  * as the cause (callers put their context in front). */
 int64_t image_attach_child(struct image *img, uint32_t kind, const char *name,
 			   size_t name_len);
+
+/* The name qemu shows for a file an image names: name (len bytes) joined to
+ * the directory of the image's name base; from core_alloc, or NULL. */
+char *image_child_name(struct core_ctx *ctx, const char *base, const char *name,
+		       size_t len);
 
 /* For a format's open(): attaches the backing file the image names and
  * opens it as fmt_name ("" = probe) into img->backing.  Errors are recorded

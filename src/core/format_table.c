@@ -29,7 +29,7 @@ static const struct format_info table[] = {
 	FMT("vdi", true, probe_vdi, NULL),
 	FMT("qcow", true, probe_qcow1, NULL),
 	FMT("vpc", true, probe_vpc, &format_vpc),
-	FMT("vmdk", true, probe_vmdk, NULL),
+	FMT("vmdk", true, probe_vmdk, &format_vmdk),
 	FMT("vhdx", true, probe_vhdx, &format_vhdx),
 	FMT("raw", true, probe_raw, &format_raw),
 	FMT("qcow2", true, qcow2_probe, &format_qcow2),

@@ -146,6 +146,10 @@ static int raw_create(struct image_writer *w, const struct writer_opts *o)
 	int64_t r = hc->truncate(hc->ctx, w->dev, w->size);
 	/* A fresh file reads zeros: the source's holes need no writing. */
 	w->copy_skips_holes = w->zeroed;
+	/* A device that cannot grow is dd's to word ("Cannot grow device
+	 * files"); a file's ftruncate() failure is qemu's raw create's. */
+	if (r < 0 && (w->zeroed || r != -CD_ENOSPC))
+		return core_fail(w->ctx, (int)r, "Could not resize file: %s", cd_strerror((int)r));
 	return r < 0 ? (int)r : 0;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../core/vhdx/vhdx.h"
+#include "../core/vmdk/vmdk.h"
 #include "../core/vpc/vpc.h"
 
 #define SIZE_MAX_OUT ((uint64_t)INT64_MAX)
@@ -79,6 +80,18 @@ static uint64_t vhdx_cap(uint64_t v)
 	return sat_add(l.data_start, sat_mul(div_up(v, l.block_size), l.block_size));
 }
 
+/* vmdk as cordon writes it (src/core/vmdk/vmdk_writer.c): qemu's
+ * monolithicSparse metadata, then every 64 KiB grain of the disk. */
+static uint64_t vmdk_cap(uint64_t v)
+{
+	struct vmdk_create_layout l;
+	uint64_t sectors = div_up(v, 512);
+	if (vmdk_create_layout(sectors, &l) < 0)
+		return 0; /* refused before anything is written */
+	uint64_t grain = (uint64_t)VMDK_CREATE_GRAIN * 512;
+	return sat_add(sat_mul(l.grain_offset, 512), sat_mul(div_up(v, grain), grain));
+}
+
 static const struct {
 	const char *fmt;
 	uint64_t (*cap)(uint64_t virtual_size);
@@ -90,6 +103,7 @@ static const struct {
 	{ "qcow2", qcow2_cap },
 	{ "vpc", vpc_cap },
 	{ "vhdx", vhdx_cap },
+	{ "vmdk", vmdk_cap },
 };
 
 uint64_t output_cap(const char *fmt, uint64_t virtual_size)

@@ -1,11 +1,14 @@
 """
-Helpers the image-format tests share (test_dd_vpc.py, test_dd_vhdx.py):
+Helpers the image-format tests share (test_dd_vpc.py, test_dd_vhdx.py,
+test_dd_vmdk.py):
 running qemu-img and cordon on the same inputs in sibling directories, and
 looking at an image through qemu-img.
 """
+import hashlib
 import json
 import os
 import random
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -35,7 +38,7 @@ def run_both(qemu_img, cordon_bin, sandbox, tmp_path, args, inputs):
     for who, argv in (("qemu", [qemu_img, "dd"]),
                       ("cordon", [str(cordon_bin), "dd", f"--sandbox={sandbox}"])):
         d = tmp_path / who
-        d.mkdir(exist_ok=True)
+        d.mkdir(parents=True, exist_ok=True)
         for name, content in inputs.items():
             if isinstance(content, Path):
                 os.link(content, d / name)
@@ -63,3 +66,50 @@ def flat(qemu_img, path, fmt):
 
 def allocated(path):
     return os.stat(path).st_blocks * 512
+
+
+def digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(4 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def compare_dd_files(qemu_img, cordon_bin, sandbox, tmp_path, inputs, args):
+    """qemu-img dd and cordon dd on the same inputs ({name: bytes or a Path
+    to hard-link}): status, messages, which files are left and their
+    content.  The directories go afterwards, so that one test can compare
+    several windows.  qemu-img's (status, stderr, directory) is returned."""
+    def left(d):
+        return {p.name: digest(p) for p in sorted(d.iterdir()) if p.name not in inputs}
+    try:
+        q, c = run_both(qemu_img, cordon_bin, sandbox, tmp_path, args, inputs)
+        assert c[:2] == q[:2]
+        if q[0] == 0:
+            assert left(c[2]) == left(q[2])
+        else:
+            assert left(c[2]) == {}  # cordon leaves nothing behind after a failure
+        return q
+    finally:
+        shutil.rmtree(tmp_path / "qemu", ignore_errors=True)
+        shutil.rmtree(tmp_path / "cordon", ignore_errors=True)
+
+
+def compare_outputs(qemu_img, q, c, out, fmt):
+    """Same status and messages; where qemu-img made an image, the same
+    virtual size and content, and cordon's no larger on disk."""
+    assert (c[0], c[1]) == (q[0], q[1])
+    qo, co = q[2] / out, c[2] / out
+    if q[0] != 0:
+        assert not co.exists()  # qemu-img may leave its output; cordon does not
+        return None
+    assert qo.exists() == co.exists()
+    if not qo.exists():
+        return None
+    qi, ci = qemu_info(qemu_img, qo, fmt), qemu_info(qemu_img, co, fmt)
+    assert ci["virtual-size"] == qi["virtual-size"]
+    assert ci.get("cluster-size") == qi.get("cluster-size")
+    assert flat(qemu_img, co, fmt) == flat(qemu_img, qo, fmt)
+    assert allocated(co) <= allocated(qo) + 4096
+    return co

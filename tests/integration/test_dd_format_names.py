@@ -47,11 +47,6 @@ def probed_format(files, tmp_path):
 
 
 NOT_READ_YET = [
-    ("vmdk", "subformat=monolithicSparse"),
-    ("vmdk", "subformat=streamOptimized"),
-    ("vmdk", "subformat=monolithicFlat"),
-    ("vmdk", "subformat=twoGbMaxExtentSparse"),
-    ("vmdk", "subformat=twoGbMaxExtentFlat"),
     ("vdi", "static=off"),
     ("vdi", "static=on"),
     ("qed", None),
@@ -122,9 +117,10 @@ PROBE_CASES = [
     ("bochs", "in.img", head((0, b"Bochs Virtual HD Image"), (32, b"Redolog"), (48, b"Growing"),
                              (64, (0x20000).to_bytes(4, "little"))), "bochs",
      "Extent size must be at least 512"),
+    # cordon reads vmdk: its messages must be qemu's own
     ("vmdk-descriptor-blank-lines", "in.img", head((0, b"# Disk DescriptorFile\n   \r\nversion=1\r\n")),
-     "vmdk", "invalid VMDK image descriptor"),
-    ("vmdk-cowd", "in.img", head((0, b"COWD")), "vmdk", "Invalid argument"),
+     None, None),
+    ("vmdk-cowd", "in.img", head((0, b"COWD")), None, None),
     ("luks-version-2-is-raw", "in.img", head((0, b"LUKS\xba\xbe\0\2")), None, None),
     ("vmdk-descriptor-after-a-tab-is-raw", "in.img", head((0, b"# Disk\n\tversion=1\n")), None, None),
     ("empty-file-is-raw", "in.img", b"", None, None),
@@ -225,7 +221,7 @@ def test_output_drivers_qemu_utils_lacks_are_unknown(tmp_path, run_cordon, qcow2
                                 {"in.img": qcow2_input})
 
 
-@pytest.mark.parametrize("fmt", ["vmdk", "vdi", "qed", "parallels", "qcow", "luks"])
+@pytest.mark.parametrize("fmt", ["vdi", "qed", "parallels", "qcow", "luks"])
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
 def test_output_formats_cordon_cannot_write_yet(tmp_path, run_cordon, fmt, existing):
     inputs = {"in.raw": data(65536)}

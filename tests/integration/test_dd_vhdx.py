@@ -10,14 +10,12 @@ VHDX through cordon dd against qemu-img dd.
   in memory; the oracle is `qemu-img check -r all` on a copy, then
   qemu-img dd of the repaired copy.  The input itself is never written.
 """
-import hashlib
-import shutil
 import struct
 
 import pytest
 
 import vhdx_images as X
-from image_tools import allocated, flat, qemu_info, rand, run, run_both, tool
+from image_tools import allocated, compare_dd_files, flat, qemu_info, rand, run, run_both, tool
 from second_readers import libvhdi_read
 
 pytestmark = pytest.mark.usefixtures("drop_files_afterwards")
@@ -63,32 +61,8 @@ def qemu_made(qemu_img, tmp_path_factory):
     return out
 
 
-def digest(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(4 * MiB):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def compare_dd(qemu_img, cordon_bin, sandbox, tmp_path, image, args):
-    """qemu-img dd and cordon dd on one input (hard-linked into a directory
-    each, as in.vhdx): status, messages, which files are left and their
-    content.  The directories go afterwards, so that one test can compare
-    several windows."""
-    def left(d):
-        return {p.name: digest(p) for p in sorted(d.iterdir()) if p.name != "in.vhdx"}
-    try:
-        q, c = run_both(qemu_img, cordon_bin, sandbox, tmp_path, args, {"in.vhdx": image})
-        assert c[:2] == q[:2]
-        if q[0] == 0:
-            assert left(c[2]) == left(q[2])
-        else:
-            assert left(c[2]) == {}  # cordon leaves nothing behind after a failure
-        return q
-    finally:
-        shutil.rmtree(tmp_path / "qemu", ignore_errors=True)
-        shutil.rmtree(tmp_path / "cordon", ignore_errors=True)
+    return compare_dd_files(qemu_img, cordon_bin, sandbox, tmp_path, {"in.vhdx": image}, args)
 
 
 WINDOWS = [[], ["bs=1M"], ["bs=777", "skip=3", "count=5000"], ["bs=64k", "skip=20", "count=30"],

@@ -20,7 +20,7 @@ import struct
 import pytest
 
 import vhd_images as V
-from image_tools import allocated, flat, qemu_info, rand, run_both, tool
+from image_tools import allocated, compare_outputs, flat, qemu_info, rand, run_both, tool
 from second_readers import libvhdi_read
 
 pytestmark = pytest.mark.usefixtures("drop_files_afterwards")
@@ -94,22 +94,6 @@ def test_probed_like_qemu_img(dd_compare, qemu_made, key):
     """Dynamic VHDs probe as vpc (the footer copy at 0); fixed ones as raw."""
     img, _ = qemu_made[key]
     dd_compare(["if=in.vhd", "of=out.raw"], {"in.vhd": img})
-
-
-def compare_outputs(qemu_img, q, c, out, fmt):
-    """Same status and messages; where qemu-img made an image, the same
-    virtual size and content, and cordon's no larger on disk."""
-    assert (c[0], c[1]) == (q[0], q[1])
-    qo, co = q[2] / out, c[2] / out
-    assert qo.exists() == co.exists()
-    if not qo.exists():
-        return None
-    qi, ci = qemu_info(qemu_img, qo, fmt), qemu_info(qemu_img, co, fmt)
-    assert ci["virtual-size"] == qi["virtual-size"]
-    assert ci.get("cluster-size") == qi.get("cluster-size")
-    assert flat(qemu_img, co, fmt) == flat(qemu_img, qo, fmt)
-    assert allocated(co) <= allocated(qo) + 4096
-    return co
 
 
 @pytest.mark.parametrize("window", [[], ["bs=777", "skip=3", "count=4000"],

@@ -19,6 +19,7 @@
 #include "../../src/core/vhdx/vhdx.h"
 #include "../../src/host/output_cap.h"
 #include "memdev.h"
+#include "test_writer_round_trip.h"
 #include "test_job.h"
 
 #define MiB (1ull << 20)
@@ -236,30 +237,12 @@ static void geometry(void **state)
 	assert_int_equal(g.sectors, 1);
 }
 
-static uint8_t byte_at(uint64_t i)
-{
-	return (uint8_t)(i * 31 + i / 4096 + 3);
-}
-
 /* dd -O vhdx over `in`, then the output read back; the number of blocks
  * the BAT marks fully present. */
 static uint32_t dd_vhdx(const uint8_t *in, uint64_t len, bool zeroed)
 {
 	struct memdevs m;
-	memdevs_init(&m);
-	memdevs_add_input(&m, in, len);
-	if (!zeroed) {
-		m.dev[TEST_OUT].data = malloc(80 * MiB);
-		memset(m.dev[TEST_OUT].data, 0xa5, 80 * MiB);
-		m.dev[TEST_OUT].size = 80 * MiB;
-	}
-	struct cordon_job job = test_dd_job("vhdx", 512, 0, 0, 0, 0);
-	if (!zeroed)
-		job.dev[TEST_OUT].roles &= ~CORDON_DEV_ZEROED;
-	memset(job.entropy, 0x3c, sizeof(job.entropy));
-	assert_int_equal(core_run(&m.env, &job), 0);
-	assert_int_equal(m.violations, 0);
-	assert_int_equal(m.mem_used, 0);
+	dd_into(&m, "vhdx", in, len, zeroed ? 0 : 80 * MiB);
 	const uint8_t *img = m.dev[TEST_OUT].data;
 	uint64_t size = m.dev[TEST_OUT].size, vsize = (len + 511) & ~511ull;
 	struct vhdx_create_layout l;
@@ -272,28 +255,7 @@ static uint32_t dd_vhdx(const uint8_t *in, uint64_t len, bool zeroed)
 		present += (e & 7) == VHDX_PAYLOAD_FULLY_PRESENT;
 		assert_true((e & 7) == 0 || (e & 7) == 2 || (e & 7) == 6);
 	}
-
-	struct memdevs r;
-	memdevs_init(&r);
-	uint32_t dev = memdevs_add_input(&r, img, size);
-	struct core_ctx ctx;
-	core_ctx_init(&ctx, &r.env);
-	struct image im;
-	if (image_open(&ctx, dev, "vhdx", "out.vhdx", &im) != 0)
-		fail_msg("%s", ctx.err);
-	assert_int_equal(im.size, vsize);
-	uint8_t *buf = core_alloc(&ctx, MiB, 16);
-	for (uint64_t off = 0; off < vsize; off += MiB) {
-		uint64_t n = vsize - off < MiB ? vsize - off : MiB;
-		assert_int_equal(image_read(&im, off, buf, n), 0);
-		for (uint64_t k = 0; k < n; k++)
-			if (buf[k] != (off + k < len ? in[off + k] : 0))
-				fail_msg("byte %llu differs", (unsigned long long)(off + k));
-	}
-	core_free(&ctx, buf);
-	image_close(&im);
-	assert_int_equal(r.mem_used, 0);
-	memdevs_free(&r);
+	read_back(img, size, "vhdx", in, len, vsize);
 	memdevs_free(&m);
 	return present;
 }
@@ -303,11 +265,9 @@ static void writer_round_trips(void **state)
 	(void)state;
 	/* 20 MiB + 777: three 8 MiB blocks; the middle one all zeros */
 	uint64_t len = 20 * MiB + 777;
-	uint8_t *in = malloc(len);
-	for (uint64_t i = 0; i < len; i++)
-		in[i] = byte_at(i);
-	memset(in + 8 * MiB, 0, 8 * MiB);
-	memset(in + 100, 0, 70000); /* zeros inside a block: holes */
+	/* and zeros inside a block: holes */
+	static const uint64_t z[][2] = { { 8 * MiB, 16 * MiB }, { 100, 70100 } };
+	uint8_t *in = pattern_input(len, z, 2);
 	assert_int_equal(dd_vhdx(in, len, true), 2);
 	assert_int_equal(dd_vhdx(in, len, false), 2);
 	memset(in, 0, len);

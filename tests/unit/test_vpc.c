@@ -18,6 +18,7 @@
 #include "../../src/core/vpc/vpc.h"
 #include "../../src/host/output_cap.h"
 #include "memdev.h"
+#include "test_writer_round_trip.h"
 #include "test_job.h"
 
 #define MiB (1ull << 20)
@@ -231,22 +232,6 @@ static void parent_names(void **state)
 
 /* ---- the writer through dd, read back ------------------------------------ */
 
-static uint8_t byte_at(uint64_t i)
-{
-	return (uint8_t)(i * 37 + i / 4096 + 1);
-}
-
-/* An input of `len` bytes: pattern, with zeroed [z0, z1) ranges. */
-static uint8_t *make_input(uint64_t len, const uint64_t (*zeros)[2], size_t nz)
-{
-	uint8_t *p = malloc(len ? len : 1);
-	for (uint64_t i = 0; i < len; i++)
-		p[i] = byte_at(i);
-	for (size_t k = 0; k < nz; k++)
-		memset(p + zeros[k][0], 0, zeros[k][1] - zeros[k][0]);
-	return p;
-}
-
 static uint32_t allocated_blocks(const uint8_t *img)
 {
 	uint32_t n = load_be32(img + 512 + 28), used = 0;
@@ -260,21 +245,7 @@ static uint32_t allocated_blocks(const uint8_t *img)
 static uint32_t dd_vpc(const uint8_t *in, uint64_t len, bool zeroed, uint64_t *vsize)
 {
 	struct memdevs m;
-	memdevs_init(&m);
-	memdevs_add_input(&m, in, len);
-	if (!zeroed) { /* old bytes everywhere: all must be overwritten */
-		m.dev[TEST_OUT].data = malloc(16 * MiB);
-		memset(m.dev[TEST_OUT].data, 0xa5, 16 * MiB);
-		m.dev[TEST_OUT].size = 16 * MiB;
-	}
-	struct cordon_job job = test_dd_job("vpc", 512, 0, 0, 0, 0);
-	if (!zeroed)
-		job.dev[TEST_OUT].roles &= ~CORDON_DEV_ZEROED;
-	job.now = 1700000000;
-	memset(job.entropy, 0x5a, sizeof(job.entropy));
-	assert_int_equal(core_run(&m.env, &job), 0);
-	assert_int_equal(m.violations, 0);
-	assert_int_equal(m.mem_used, 0);
+	dd_into(&m, "vpc", in, len, zeroed ? 0 : 16 * MiB);
 	const uint8_t *img = m.dev[TEST_OUT].data;
 	uint64_t size = m.dev[TEST_OUT].size;
 
@@ -302,31 +273,8 @@ static uint32_t dd_vpc(const uint8_t *in, uint64_t len, bool zeroed, uint64_t *v
 	assert_int_equal(*vsize, want_size);
 	assert_true(size <= output_cap("vpc", *vsize));
 
-	/* read back: the input, then zeros */
-	struct memdevs r;
-	memdevs_init(&r);
-	uint32_t dev = memdevs_add_input(&r, img, zeroed ? size : end + 512);
-	struct core_ctx ctx;
-	core_ctx_init(&ctx, &r.env);
-	struct image im;
-	assert_int_equal(image_open(&ctx, dev, "vpc", "out.vhd", &im), 0);
-	assert_int_equal(im.size, *vsize);
-	uint8_t *back = malloc(*vsize ? *vsize : 1);
-	uint8_t *buf = core_alloc(&ctx, 1 * MiB, 16);
-	for (uint64_t off = 0; off < *vsize; off += MiB) {
-		uint64_t n = *vsize - off < MiB ? *vsize - off : MiB;
-		assert_int_equal(image_read(&im, off, buf, n), 0);
-		memcpy(back + off, buf, n);
-	}
-	assert_memory_equal(back, in, len);
-	for (uint64_t i = len; i < *vsize; i++)
-		assert_int_equal(back[i], 0);
-	core_free(&ctx, buf);
-	image_close(&im);
-	assert_int_equal(r.mem_used, 0);
-	free(back);
+	read_back(img, zeroed ? size : end + 512, "vpc", in, len, *vsize);
 	uint32_t blocks = (uint32_t)used;
-	memdevs_free(&r);
 	memdevs_free(&m);
 	return blocks;
 }
@@ -336,25 +284,25 @@ static void writer_round_trips(void **state)
 	(void)state;
 	uint64_t vsize;
 	/* dense, unaligned length: every block allocated */
-	uint8_t *in = make_input(5 * MiB + 777, NULL, 0);
+	uint8_t *in = pattern_input(5 * MiB + 777, NULL, 0);
 	assert_int_equal(dd_vpc(in, 5 * MiB + 777, true, &vsize), 3);
 	assert_int_equal(vsize, 5257216);
 	free(in);
 	/* a whole zero block in the middle and a zero tail block stay out */
 	static const uint64_t z[][2] = { { 2 * MiB, 4 * MiB }, { 6 * MiB, 8 * MiB } };
-	in = make_input(8 * MiB, z, 2);
+	in = pattern_input(8 * MiB, z, 2);
 	assert_int_equal(dd_vpc(in, 8 * MiB, true, &vsize), 2);
 	free(in);
 	/* zeros inside a block (holes in the file) read back as zeros */
 	static const uint64_t z2[][2] = { { 4096, 1 * MiB + 5 } };
-	in = make_input(3 * MiB, z2, 1);
+	in = pattern_input(3 * MiB, z2, 1);
 	assert_int_equal(dd_vpc(in, 3 * MiB, true, &vsize), 2);
 	free(in);
 	/* all zeros: nothing allocated; tiny: one sector */
-	in = make_input(4 * MiB, (const uint64_t[][2]){ { 0, 4 * MiB } }, 1);
+	in = pattern_input(4 * MiB, (const uint64_t[][2]){ { 0, 4 * MiB } }, 1);
 	assert_int_equal(dd_vpc(in, 4 * MiB, true, &vsize), 0);
 	free(in);
-	in = make_input(1, NULL, 0);
+	in = pattern_input(1, NULL, 0);
 	assert_int_equal(dd_vpc(in, 1, true, &vsize), 1);
 	assert_int_equal(vsize, 34816);
 	free(in);
@@ -365,7 +313,7 @@ static void writer_on_a_device_not_zeroed(void **state)
 	(void)state;
 	uint64_t vsize;
 	static const uint64_t z[][2] = { { 100, 70000 }, { 2 * MiB, 4 * MiB + 3 } };
-	uint8_t *in = make_input(5 * MiB, z, 2);
+	uint8_t *in = pattern_input(5 * MiB, z, 2);
 	assert_int_equal(dd_vpc(in, 5 * MiB, false, &vsize), 2);
 	free(in);
 }

@@ -23,8 +23,9 @@ static void qemu_names_sort_into_refusals(void **state)
 	assert_int_equal(writer_refusal("qcow2"), WRITER_OK);
 	assert_int_equal(writer_refusal("vpc"), WRITER_OK);
 	assert_int_equal(writer_refusal("vhdx"), WRITER_OK);
+	assert_int_equal(writer_refusal("vmdk"), WRITER_OK);
 	/* qemu creates these; cordon cannot yet */
-	static const char *const not_yet[] = { "vmdk", "vdi", "qed",
+	static const char *const not_yet[] = { "vdi", "qed",
 					       "parallels", "qcow", "luks" };
 	for (size_t i = 0; i < sizeof(not_yet) / sizeof(not_yet[0]); i++)
 		assert_int_equal(writer_refusal(not_yet[i]), WRITER_NOT_YET);
@@ -78,7 +79,7 @@ static void options_a_writer_does_not_take(void **state)
 	       "cordon cannot write into an existing qcow2 image yet");
 	refuse(&f, "qcow2", (struct writer_opts){ .size = 512, .cluster_size = 4096 },
 	       "cordon's qcow2 writer takes no options yet");
-	refuse(&f, "vmdk", (struct writer_opts){ .size = 512 }, "cordon cannot write vmdk images");
+	refuse(&f, "vdi", (struct writer_opts){ .size = 512 }, "cordon cannot write vdi images");
 	refuse(&f, "vpc", (struct writer_opts){ .size = 512, .backing = "b.vhd" },
 	       "Backing file not supported for file format 'vpc'");
 	memdevs_free(&f.m);
