@@ -71,6 +71,11 @@ int block_append_write(struct image_writer *w, struct block_append *a, uint64_t 
 	uint64_t end;
 	int ret = check_range(w, a, off, len, &end);
 	const uint8_t *p = buf;
+	/* Blocks placed one after another in the file take one write: data
+	 * runs [run_p, run_p + run_len) to run_off, flushed when the next
+	 * piece does not continue it (and at the end of the call). */
+	const uint8_t *run_p = NULL;
+	uint64_t run_off = 0, run_len = 0;
 	while (ret == 0 && len > 0) {
 		uint64_t b = off / a->block_size, in = off % a->block_size;
 		uint64_t n = a->block_size - in < len ? a->block_size - in : len;
@@ -87,14 +92,24 @@ int block_append_write(struct image_writer *w, struct block_append *a, uint64_t 
 			}
 			if (ret == 0)
 				ret = fill_to(w, a, in);
-			if (ret == 0)
-				ret = io_write(w->ctx, w->dev, a->cur_data + in, p, n);
+			if (ret == 0 && run_len &&
+			    (run_off + run_len != a->cur_data + in || run_p + run_len != p)) {
+				ret = io_write(w->ctx, w->dev, run_off, run_p, run_len);
+				run_len = 0;
+			}
+			if (ret == 0 && !run_len) {
+				run_off = a->cur_data + in;
+				run_p = p;
+			}
+			run_len += n;
 			a->cur_filled = in + n;
 		}
 		p += n;
 		off += n;
 		len -= n;
 	}
+	if (ret == 0 && run_len)
+		ret = io_write(w->ctx, w->dev, run_off, run_p, run_len);
 	if (ret == 0)
 		a->pos = end;
 	return ret;

@@ -106,6 +106,57 @@ static uint64_t same_raw_file(struct copy *c, const struct image *owner, uint64_
 	return n;
 }
 
+/*
+ * Runs that continue the EXT_RAW run (dev, dev_off + n) of owner, up to
+ * cap bytes: n grows over them.  A sparse format maps one grain or block
+ * at a time, and grains it wrote one after another lie one after another:
+ * one host-side copy for all of them, not one per grain.
+ */
+static uint64_t same_stretch(struct copy *c, const struct image *owner,
+			     const struct extent *ext, uint64_t pos, uint64_t n, uint64_t cap)
+{
+	while (n < cap) {
+		struct extent next;
+		struct image *next_owner;
+		int64_t m = image_map(c->in, pos + n, cap - n, &next, &next_owner);
+		if (m <= 0 || next_owner != owner || next.kind != EXT_RAW ||
+		    next.dev != ext->dev || next.dev_off != ext->dev_off + n)
+			break;
+		n += (uint64_t)m;
+	}
+	return n;
+}
+
+/*
+ * Runs only owner's read() serves (compressed grains and clusters), read
+ * one after another into the buffer: one write for a buffer of them, not
+ * one per run.  The first run, of n bytes (< COPY_BUF_LEN), is at pos;
+ * *done is what was put.
+ */
+static int gather_other(struct copy *c, struct image *owner, uint64_t pos, uint64_t out_off,
+			uint64_t n, uint64_t len, uint64_t *done)
+{
+	if (!c->buf && !(c->buf = core_alloc(c->ctx, COPY_BUF_LEN, 4096)))
+		return fail(c, COPY_READ, -CD_ENOMEM);
+	uint64_t cap = len < COPY_BUF_LEN ? len : COPY_BUF_LEN, filled = 0;
+	struct extent ext = { .kind = EXT_OTHER };
+	while (filled < cap) {
+		int ret = owner->ops->read(owner, pos + filled, c->buf + filled, n);
+		if (ret < 0)
+			return fail(c, COPY_READ, ret);
+		filled += n;
+		if (filled == cap)
+			break;
+		struct image *next_owner;
+		int64_t m = image_map(c->in, pos + filled, cap - filled, &ext, &next_owner);
+		if (m <= 0 || next_owner != owner || ext.kind != EXT_OTHER)
+			break;
+		n = (uint64_t)m;
+	}
+	*done = filled;
+	return put(c, out_off, c->buf, filled);
+}
+
 static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
 		uint64_t *done)
 {
@@ -124,12 +175,19 @@ static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
 	} else if (ext.kind == EXT_RAW && w->ops->copy && c->o->host_copy) {
 		if (w->copy_skips_holes)
 			*done = same_raw_file(c, owner, pos, (uint64_t)n, len);
+		if (*done == (uint64_t)n && owner->ops != &format_raw)
+			*done = same_stretch(c, owner, &ext, pos, (uint64_t)n, len);
 		ret = w->ops->copy(w, ext.dev, ext.dev_off, out_off, *done,
+				   w->copy_skips_holes && owner->ops == &format_raw &&
 				   *done > (uint64_t)n);
+	} else if (ext.kind == EXT_OTHER && (uint64_t)n < COPY_BUF_LEN) {
+		return gather_other(c, owner, pos, out_off, (uint64_t)n, len, done);
 	} else {
+		uint64_t cap = len < COPY_BUF_LEN ? len : COPY_BUF_LEN;
 		if (ext.kind == EXT_RAW && c->o->zero_unit)
-			*done = same_raw_file(c, owner, pos, (uint64_t)n,
-					      len < COPY_BUF_LEN ? len : COPY_BUF_LEN);
+			*done = same_raw_file(c, owner, pos, (uint64_t)n, cap);
+		if (ext.kind == EXT_RAW && owner->ops != &format_raw)
+			*done = same_stretch(c, owner, &ext, pos, (uint64_t)n, cap);
 		return through_buffer(c, owner, &ext, pos, out_off, *done);
 	}
 	return ret < 0 ? fail(c, COPY_WRITE, ret) : 0;

@@ -317,6 +317,39 @@ static void writer_round_trips(void **state)
 	free(in);
 }
 
+static void holes_map_as_one_run(void **state)
+{
+	(void)state;
+	/* 33 MiB: grain table 0 (32 MiB) all holes, then data */
+	static const uint64_t z[][2] = { { 0, 32 * MiB }, { 32 * MiB + 128 * KiB, 33 * MiB } };
+	uint8_t *in = pattern_input(33 * MiB, z, 2);
+	struct memdevs m;
+	dd_into(&m, "vmdk", in, 33 * MiB, 0);
+	struct memdevs r;
+	memdevs_init(&r);
+	uint32_t dev = memdevs_add_input(&r, m.dev[TEST_OUT].data, m.dev[TEST_OUT].size);
+	struct core_ctx ctx;
+	core_ctx_init(&ctx, &r.env);
+	struct image im;
+	assert_int_equal(image_open(&ctx, dev, "vmdk", "out.vmdk", &im), 0);
+	struct extent ext;
+	struct image *owner;
+	/* one run for the whole table of holes, whatever was asked */
+	assert_int_equal(image_map(&im, 100, 33 * MiB - 100, &ext, &owner), 32 * MiB - 100);
+	assert_int_equal(ext.kind, EXT_ZERO);
+	/* data: one grain at a time; then the holes after it, to the end */
+	assert_int_equal(image_map(&im, 32 * MiB + 7, MiB, &ext, &owner), 64 * KiB - 7);
+	assert_int_equal(ext.kind, EXT_RAW);
+	assert_int_equal(image_map(&im, 32 * MiB + 128 * KiB, MiB - 128 * KiB, &ext, &owner),
+			 MiB - 128 * KiB);
+	assert_int_equal(ext.kind, EXT_ZERO);
+	image_close(&im);
+	assert_int_equal(r.mem_used, 0);
+	memdevs_free(&r);
+	memdevs_free(&m);
+	free(in);
+}
+
 static void writer_on_a_device_not_zeroed(void **state)
 {
 	(void)state;
@@ -443,6 +476,7 @@ int main(void)
 		cmocka_unit_test(headers_round_trip),
 		cmocka_unit_test(create_layout_is_qemus),
 		cmocka_unit_test(writer_round_trips),
+		cmocka_unit_test(holes_map_as_one_run),
 		cmocka_unit_test(writer_on_a_device_not_zeroed),
 		cmocka_unit_test(empty_window_is_qemus_failure),
 		cmocka_unit_test(writer_abort_frees_everything),

@@ -360,7 +360,7 @@ static void vmdk_release(struct image *img, struct vmdk *p)
 	raw_close_file(&p->view);
 	vmdk_tables_free(img->ctx, p);
 	cd_inflate_free(img->ctx, p->z);
-	core_free(img->ctx, p->zin);
+	core_free(img->ctx, p->zra);
 	core_free(img->ctx, p->zout);
 	core_free(img->ctx, p->ext);
 	core_free(img->ctx, p);
@@ -522,12 +522,15 @@ static int64_t vmdk_map(struct image *img, uint64_t off, uint64_t len, struct ex
 				 "qemu-img crashes on (%llu sectors)", x,
 				 (unsigned long long)e->cluster_sectors);
 	uint64_t grain = e->cluster_sectors * VMDK_SECTOR, in_grain = rel % grain;
-	if (len > grain - in_grain)
-		len = grain - in_grain;
-	uint64_t sector = 0;
-	int kind = vmdk_grain_lookup(img->ctx, p, x, rel / VMDK_SECTOR, &sector);
+	uint64_t sector = 0, span = 0;
+	int kind = vmdk_grain_lookup(img->ctx, p, x, rel / VMDK_SECTOR, &sector, &span);
 	if (kind < 0)
 		return kind;
+	/* a grain of data, or a stretch of like holes */
+	uint64_t avail = span >= UINT64_MAX / VMDK_SECTOR ? UINT64_MAX
+							  : span * VMDK_SECTOR - rel % VMDK_SECTOR;
+	if (len > avail)
+		len = avail;
 	switch (kind) {
 	case VMDK_GRAIN_DATA:
 		if (e->compressed) {
@@ -551,11 +554,31 @@ static int z_ready(struct core_ctx *ctx, struct vmdk *p)
 {
 	if (!p->z && !(p->z = cd_inflate_new(ctx)))
 		return -CD_ENOMEM;
-	if (!p->zin && !(p->zin = core_alloc(ctx, VMDK_Z_CHUNK, 64)))
+	if (!p->zra && !(p->zra = core_alloc(ctx, VMDK_Z_READ_AHEAD, 64)))
 		return -CD_ENOMEM;
 	if (!p->zout && !(p->zout = core_alloc(ctx, VMDK_Z_CHUNK, 64)))
 		return -CD_ENOMEM;
 	return cd_inflate_reset(p->z);
+}
+
+/* Up to `want` bytes of dev from off, through the read-ahead window (past
+ * the end of the file: zeros): *at points at them, their count returned
+ * (at least 1 for want > 0), or -errno. */
+static int64_t z_input(struct core_ctx *ctx, struct vmdk *p, uint32_t dev, uint64_t off,
+		       uint64_t want, const uint8_t **at)
+{
+	if (!p->ra_len || p->ra_dev != dev || off < p->ra_off || off - p->ra_off >= p->ra_len) {
+		p->ra_len = 0;
+		int ret = io_read(ctx, dev, off, p->zra, VMDK_Z_READ_AHEAD);
+		if (ret < 0)
+			return ret;
+		p->ra_dev = dev;
+		p->ra_off = off;
+		p->ra_len = VMDK_Z_READ_AHEAD;
+	}
+	uint64_t have = p->ra_len - (off - p->ra_off);
+	*at = p->zra + (off - p->ra_off);
+	return (int64_t)(have < want ? have : want);
 }
 
 /*
@@ -574,27 +597,35 @@ static int read_compressed(struct image *img, struct vmdk *p, const struct vmdk_
 	if (ret < 0)
 		return ret;
 	uint64_t grain = e->cluster_sectors * VMDK_SECTOR, window = 2 * grain;
-	uint64_t at = sector * VMDK_SECTOR;
-	uint64_t first = window < VMDK_Z_CHUNK ? window : VMDK_Z_CHUNK;
-	if ((ret = io_read(ctx, e->dev, at, p->zin, first)) < 0)
-		return ret;
-	uint64_t hdr = e->has_marker ? 12 : 0;
-	uint64_t data_len = e->has_marker ? load_le32(p->zin + 8) : grain;
+	uint64_t at = sector * VMDK_SECTOR, hdr = e->has_marker ? 12 : 0;
+	uint64_t data_len = grain;
+	if (e->has_marker) {
+		const uint8_t *m;
+		int64_t got = z_input(ctx, p, e->dev, at, hdr, &m);
+		if (got < 0)
+			return (int)got;
+		uint8_t marker[12] = { 0 };
+		memcpy(marker, m, (size_t)got);
+		if (got < (int64_t)hdr) { /* the marker straddles the window */
+			int64_t more = z_input(ctx, p, e->dev, at + (uint64_t)got,
+					       hdr - (uint64_t)got, &m);
+			if (more < 0)
+				return (int)more;
+			memcpy(marker + got, m, (size_t)more);
+		}
+		data_len = load_le32(marker + 8);
+	}
 	if (data_len == 0 || data_len > window)
 		return -CD_EINVAL;
+	/* the input is [at + hdr, at + in_end) of the file */
 	uint64_t in_end = hdr + (data_len < window - hdr ? data_len : window - hdr);
-	/* the input: zin[in_pos, in_have), then the file from `next` to in_end */
-	uint64_t in_pos = hdr, in_have = first < in_end ? first : in_end, next = first;
-	uint64_t made = 0, want = skip + len;
+	uint64_t in_pos = hdr, made = 0, want = skip + len;
 	for (;;) {
-		if (in_pos == in_have && next < in_end) {
-			uint64_t n = in_end - next < VMDK_Z_CHUNK ? in_end - next : VMDK_Z_CHUNK;
-			if ((ret = io_read(ctx, e->dev, at + next, p->zin, n)) < 0)
-				return ret;
-			in_pos = 0;
-			in_have = n;
-			next += n;
-		}
+		const uint8_t *in = NULL;
+		int64_t avail = 0;
+		if (in_pos < in_end && (avail = z_input(ctx, p, e->dev, at + in_pos,
+							  in_end - in_pos, &in)) < 0)
+			return (int)avail;
 		uint64_t budget = grain - made, room;
 		uint8_t *dst;
 		if (made >= skip && made < want) {
@@ -609,8 +640,7 @@ static int read_compressed(struct image *img, struct vmdk *p, const struct vmdk_
 		if (room > budget)
 			room = budget;
 		size_t used, out;
-		ret = cd_inflate_step(p->z, p->zin + in_pos, (size_t)(in_have - in_pos), &used,
-				      dst, (size_t)room, &out);
+		ret = cd_inflate_step(p->z, in, (size_t)avail, &used, dst, (size_t)room, &out);
 		in_pos += used;
 		made += out;
 		if (ret == -CD_ENOMEM)
@@ -632,8 +662,8 @@ static int vmdk_read(struct image *img, uint64_t off, void *buf, uint64_t len)
 	uint32_t x = find_extent(p, off / VMDK_SECTOR);
 	const struct vmdk_extent *e = &p->ext[x];
 	uint64_t rel = off - e->start * VMDK_SECTOR;
-	uint64_t grain = e->cluster_sectors * VMDK_SECTOR, sector = 0;
-	int kind = vmdk_grain_lookup(img->ctx, p, x, rel / VMDK_SECTOR, &sector);
+	uint64_t grain = e->cluster_sectors * VMDK_SECTOR, sector = 0, span;
+	int kind = vmdk_grain_lookup(img->ctx, p, x, rel / VMDK_SECTOR, &sector, &span);
 	if (kind < 0)
 		return kind;
 	/* map() said EXT_OTHER: a compressed grain, and len within it */

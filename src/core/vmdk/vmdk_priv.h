@@ -70,10 +70,15 @@ struct vmdk {
 	struct image view;       /* one extent file as raw, for its holes and
 				  * its end (ops NULL: none open) */
 	struct cd_inflate *z;    /* compressed grains, made on first use */
-	uint8_t *zin;            /* VMDK_Z_CHUNK bytes each */
-	uint8_t *zout;
+	/* Read-ahead over the file of compressed grains, which follow one
+	 * another: zra holds [ra_off, ra_off + ra_len) of device ra_dev. */
+	uint8_t *zra;
+	uint32_t ra_dev;
+	uint64_t ra_off, ra_len;
+	uint8_t *zout;           /* inflated bytes nobody asked for */
 };
 
+#define VMDK_Z_READ_AHEAD (1u << 20)
 #define VMDK_Z_CHUNK (64u << 10)
 
 /* What the tables say about the grain holding sector `sec` of extent e. */
@@ -86,8 +91,10 @@ enum vmdk_grain {
 
 int vmdk_tables_init(struct core_ctx *ctx, struct vmdk *p);
 void vmdk_tables_free(struct core_ctx *ctx, struct vmdk *p);
-/* Looks sector sec (relative to e's start) up; the grain kind, or -errno. */
+/* Looks sector sec (relative to e's start) up: the grain kind, or -errno;
+ * *span is how many sectors from sec on are of that kind (DATA: the rest
+ * of the grain; the holes: as far as like entries go). */
 int vmdk_grain_lookup(struct core_ctx *ctx, struct vmdk *p, uint32_t ext, uint64_t sec,
-		      uint64_t *sector);
+		      uint64_t *sector, uint64_t *span);
 
 #endif

@@ -108,13 +108,17 @@ static int gt_table(struct core_ctx *ctx, struct vmdk *p, uint32_t x, uint32_t l
 }
 
 int vmdk_grain_lookup(struct core_ctx *ctx, struct vmdk *p, uint32_t x, uint64_t sec,
-		      uint64_t *sector)
+		      uint64_t *sector, uint64_t *span)
 {
 	const struct vmdk_extent *e = &p->ext[x];
 	/* open refused a zero l1_entry_sectors or cluster_sectors */
 	uint64_t l1_index = sec / e->l1_entry_sectors;
-	if (l1_index >= e->l1_size)
+	/* the rest of what this directory entry covers */
+	*span = (l1_index + 1) * e->l1_entry_sectors - sec;
+	if (l1_index >= e->l1_size) {
+		*span = UINT64_MAX; /* the rest of the extent */
 		return VMDK_GRAIN_ERROR;
+	}
 	uint32_t l2_offset;
 	int ret = gd_entry(ctx, p, x, (uint32_t)l1_index, &l2_offset);
 	if (ret < 0)
@@ -125,11 +129,22 @@ int vmdk_grain_lookup(struct core_ctx *ctx, struct vmdk *p, uint32_t x, uint64_t
 	ret = gt_table(ctx, p, x, l2_offset, &table);
 	if (ret < 0)
 		return ret;
-	uint32_t entry = table[(sec / e->cluster_sectors) % e->l2_size];
-	if (e->zero_grain && entry == VMDK_GTE_ZEROED)
-		return VMDK_GRAIN_ZEROED;
-	if (entry == 0)
-		return VMDK_GRAIN_UNALLOC;
+	uint64_t g = sec / e->cluster_sectors;
+	uint32_t i = (uint32_t)(g % e->l2_size);
+	uint32_t entry = table[i];
+	int kind = e->zero_grain && entry == VMDK_GTE_ZEROED ? VMDK_GRAIN_ZEROED
+		   : entry == 0				? VMDK_GRAIN_UNALLOC
+							: VMDK_GRAIN_DATA;
+	/* this grain's rest, and for holes the like entries after it in the
+	 * table (qemu's tables may cover more than the directory entry says:
+	 * the span stays within both) */
+	uint64_t n = 1;
+	if (kind != VMDK_GRAIN_DATA)
+		while (i + n < e->l2_size && table[i + n] == entry)
+			n++;
+	uint64_t grains_span = (g + n) * e->cluster_sectors - sec;
+	if (grains_span < *span)
+		*span = grains_span;
 	*sector = entry;
-	return VMDK_GRAIN_DATA;
+	return kind;
 }
