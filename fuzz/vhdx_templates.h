@@ -141,4 +141,58 @@ static void xt_build(struct xt *t, uint64_t size, uint32_t mask, bool dirty)
 	xt_crc(l, 4 * 4096);
 }
 
+/* The name the differencing template's locator gives its parent (the
+ * first template, whose data write GUID is all zeros). */
+#define XT_PARENT_NAME "p.vhdx"
+
+/* A differencing image over a parent of `size` bytes: block 0 fully
+ * present, block 1 partially present (every third sector here), block 2
+ * zero, the rest the parent's; the locator names XT_PARENT_NAME. */
+static void xt_build_differencing(struct xt *t, uint64_t size)
+{
+	xt_build(t, size, 0, false);
+	t->len = XT_DATA + 3 * XT_MiB; /* two blocks and the sector bitmap */
+	t->buf = realloc(t->buf, t->len);
+	memset(t->buf + XT_DATA, 0, t->len - XT_DATA);
+	uint8_t *b = t->buf, *m = b + XT_META;
+	store_le32(m + 0x8004, 2); /* HasParent */
+	store_le16(m + 10, 6);
+	uint8_t *e = m + 32 + 32 * 5;
+	memcpy(e, vhdx_guid_parent_locator, 16);
+	store_le32(e + 16, 0x8100);
+	store_le32(e + 24, 4); /* required */
+	/* the locator: parent_linkage and relative_path, UTF-16LE */
+	static const uint8_t type[16] = { 0xb7, 0xef, 0x4a, 0xb0, 0x9e, 0xd1, 0x81, 0x4a,
+					  0xb7, 0x89, 0x25, 0xb8, 0xe9, 0x44, 0x59, 0x13 };
+	static const char *const kv[2][2] = {
+		{ "parent_linkage", "{00000000-0000-0000-0000-000000000000}" },
+		{ "relative_path", ".\\" XT_PARENT_NAME },
+	};
+	uint8_t *loc = m + 0x8100;
+	memcpy(loc, type, 16);
+	store_le16(loc + 18, 2);
+	uint32_t at = 20 + 12 * 2;
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < 2; k++) {
+			size_t n = strlen(kv[i][k]);
+			store_le32(loc + 20 + 12 * i + 4 * k, at);
+			store_le16(loc + 20 + 12 * i + 8 + 2 * k, (uint16_t)(2 * n));
+			for (size_t c = 0; c < n; c++, at += 2)
+				loc[at] = (uint8_t)kv[i][k][c];
+		}
+	store_le32(e + 20, at);
+	/* BAT: block 0 present, 1 partially, 2 zero; the bitmap entry after
+	 * the chunk's 4096 payload entries */
+	memset(b + XT_BAT, 0, 0x10000);
+	store_le64(b + XT_BAT, XT_DATA | 6);
+	store_le64(b + XT_BAT + 8, (XT_DATA + XT_MiB) | 7);
+	store_le64(b + XT_BAT + 16, 2);
+	store_le64(b + XT_BAT + 8 * 4096, (XT_DATA + 2 * XT_MiB) | 6);
+	for (uint32_t k = 0; k < 2 * XT_MiB; k++)
+		b[XT_DATA + k] = (uint8_t)(k / 512 * 7 + 3);
+	uint8_t *sb = b + XT_DATA + 2 * XT_MiB;
+	for (uint32_t s = 2048; s < 4096; s += 3) /* block 1's sectors */
+		sb[s / 8] |= (uint8_t)(1u << (s % 8));
+}
+
 #endif

@@ -431,3 +431,192 @@ def test_hostile_logs(qemu_img, cordon_bin, sandbox, tmp_path, base, case):
     (c, err), data = cordon_read(cordon_bin, sandbox, tmp_path, img)
     assert c == 1 and data is None
     assert err == f"PROG: Could not open 'in.vhdx': Could not open 'in.vhdx': {want}\n"
+
+
+# ---- differencing VHDX (qemu-img refuses them; cordon reads them) --------------
+
+DIFF_SIZE, DIFF_BS = 8 * MiB, MiB
+
+
+@pytest.fixture(scope="session")
+def diff_parts(qemu_img, tmp_path_factory):
+    """(parent, child template): a parent with data in every block, and a
+    dynamic image of the same geometry to make children from."""
+    d = tmp_path_factory.mktemp("diff")
+    parent = qemu_vhdx(qemu_img, d, "block_size=1M", DIFF_SIZE,
+                       ["write -P 0x11 0 4M", "write -P 0x22 4M 4M"])
+    (d / "img.vhdx").unlink()
+    template = qemu_vhdx(qemu_img, d, "block_size=1M,block_state_zero=off", DIFF_SIZE, [])
+    return parent, template
+
+
+# block: (state, data, sectors present), and which blocks libvhdi 20210425
+# reads as the specification does (it reads zero, undefined and unmapped
+# blocks from the parent: cordon reads them as zeros, MS-VHDX 2.5.1.1)
+DIFF_BLOCKS = {
+    0: (X.FULLY_PRESENT, rand(DIFF_BS, 1), ()),
+    1: (X.PARTIALLY_PRESENT, rand(DIFF_BS, 2), list(range(8)) + [100, 1000, 2047]),
+    2: (X.NOT_PRESENT, b"", ()),
+    3: (X.ZERO, b"", ()),
+    5: (X.PARTIALLY_PRESENT, rand(DIFF_BS, 3), list(range(1, 2048, 2))),
+    6: (1, b"", ()),
+    7: (3, b"", ()),
+}
+NOT_LIKE_LIBVHDI = (3, 6, 7)
+
+
+def diff_model(parent_disk, blocks):
+    """The disk the specification describes."""
+    disk = bytearray(parent_disk)
+    for b, (state, data, present) in blocks.items():
+        at = b * DIFF_BS
+        if state == X.FULLY_PRESENT:
+            disk[at:at + DIFF_BS] = data
+        elif state == X.PARTIALLY_PRESENT:
+            for s in present:
+                disk[at + 512 * s:at + 512 * s + 512] = data[512 * s:512 * s + 512]
+        elif state != X.NOT_PRESENT:
+            disk[at:at + DIFF_BS] = bytes(DIFF_BS)
+    return bytes(disk)
+
+
+def test_differencing_reads_its_parent(qemu_img, cordon_bin, sandbox, tmp_path, diff_parts):
+    parent, template = diff_parts
+    child = X.differencing(template, parent, None, DIFF_BLOCKS, DIFF_BS)
+    (tmp_path / "parent.vhdx").write_bytes(parent)
+    want = diff_model(flat(qemu_img, tmp_path / "parent.vhdx", "vhdx"), DIFF_BLOCKS)
+    inputs = {"in.vhdx": child, "parent.vhdx": parent}
+    for window in ([], ["bs=777", "skip=1300", "count=3000"], ["bs=4k", "skip=256", "count=300"]):
+        q, c = run_both(qemu_img, cordon_bin, sandbox, tmp_path / ("w" + "-".join(window)),
+                        ["-f", "vhdx", *window, "if=in.vhdx", "of=out.raw"], inputs)
+        # qemu-img 7.2 refuses differencing images
+        assert q[:2] == (1, "PROG: Could not open 'in.vhdx': Could not open 'in.vhdx': "
+                            "Operation not supported\n")
+        assert c[:2] == (0, "")
+        got = (c[2] / "out.raw").read_bytes()
+        if not window:
+            assert got == want
+        else:
+            bs, skip, count = (int(v[:-1]) * 1024 if v.endswith("k") else int(v)
+                               for v in (w.split("=")[1] for w in window))
+            # qemu's count counts from the start of the input, skip
+            # included; the output is rounded up to a sector of zeros
+            part = want[bs * skip:bs * count]
+            assert got == part + bytes(-len(part) % 512)
+    # libvhdi, an independent reader, reads the same disk where it follows
+    # the specification
+    (tmp_path / "in.vhdx").write_bytes(child)
+    seen = libvhdi_read(tmp_path / "in.vhdx", parent=tmp_path / "parent.vhdx")
+    assert seen is not None and len(seen) == len(want)
+    for b in range(DIFF_SIZE // DIFF_BS):
+        block = slice(b * DIFF_BS, (b + 1) * DIFF_BS)
+        assert (seen[block] == want[block]) == (b not in NOT_LIKE_LIBVHDI), b
+
+
+def test_differencing_to_images(qemu_img, cordon_bin, sandbox, tmp_path, diff_parts):
+    """Flattened into qcow2 and vhdx outputs: the same disk."""
+    parent, template = diff_parts
+    child = X.differencing(template, parent, None, DIFF_BLOCKS, DIFF_BS)
+    (tmp_path / "parent.vhdx").write_bytes(parent)
+    want = diff_model(flat(qemu_img, tmp_path / "parent.vhdx", "vhdx"), DIFF_BLOCKS)
+    for fmt in ("qcow2", "vhdx"):
+        d = tmp_path / fmt
+        d.mkdir()
+        (d / "in.vhdx").write_bytes(child)
+        (d / "parent.vhdx").write_bytes(parent)
+        p = tool([str(cordon_bin), "dd", f"--sandbox={sandbox}", "-O", fmt, "if=in.vhdx",
+                  "of=out.img"], cwd=d)
+        assert p.returncode == 0, p.stderr
+        assert flat(qemu_img, d / "out.img", fmt) == want
+
+
+def test_differencing_chain_of_two(qemu_img, cordon_bin, sandbox, tmp_path, diff_parts):
+    parent, template = diff_parts
+    middle = X.differencing(template, parent, None,
+                            {0: (X.FULLY_PRESENT, rand(DIFF_BS, 7), ())}, DIFF_BS)
+    loc = X.locator({"parent_linkage": X.data_write_guid(middle),
+                     "relative_path": ".\\parent.vhdx"})
+    top = X.differencing(template, middle, loc,
+                         {1: (X.PARTIALLY_PRESENT, rand(DIFF_BS, 8), [0, 5])}, DIFF_BS)
+    # the middle image names "parent.vhdx": the files are top -> mid -> base
+    loc_top = X.locator({"parent_linkage": X.data_write_guid(middle),
+                         "relative_path": "mid.vhdx"})
+    top = X.differencing(template, middle, loc_top,
+                         {1: (X.PARTIALLY_PRESENT, rand(DIFF_BS, 8), [0, 5])}, DIFF_BS)
+    d = tmp_path
+    (d / "in.vhdx").write_bytes(top)
+    (d / "mid.vhdx").write_bytes(middle)
+    (d / "parent.vhdx").write_bytes(parent)
+    base = flat(qemu_img, d / "parent.vhdx", "vhdx")
+    want = diff_model(diff_model(base, {0: (X.FULLY_PRESENT, rand(DIFF_BS, 7), ())}),
+                      {1: (X.PARTIALLY_PRESENT, rand(DIFF_BS, 8), [0, 5])})
+    p = tool([str(cordon_bin), "dd", f"--sandbox={sandbox}", "if=in.vhdx", "of=out.raw"], cwd=d)
+    assert p.returncode == 0, p.stderr
+    assert (d / "out.raw").read_bytes() == want
+
+
+def diff_case(diff_parts, loc_entries=None, blocks=None, raw_loc=None):
+    parent, template = diff_parts
+    loc = raw_loc if raw_loc is not None else (
+        None if loc_entries is None else X.locator(loc_entries))
+    return X.differencing(template, parent, loc, DIFF_BLOCKS if blocks is None else blocks,
+                          DIFF_BS)
+
+
+DIFF_REFUSED = {
+    "parent-missing": (lambda p: {"in.vhdx": diff_case(p)},
+                       "Could not open backing file: Could not open './parent.vhdx'"),
+    "not-the-parent": (lambda p: {"in.vhdx": diff_case(p, {"parent_linkage": "{" + "0" * 8 +
+                                                           "-0000-0000-0000-" + "0" * 12 + "}",
+                                                           "relative_path": "parent.vhdx"}),
+                                  "parent.vhdx": p[0]},
+                       "is not the parent of this differencing image"),
+    "no-linkage": (lambda p: {"in.vhdx": diff_case(p, {"relative_path": "parent.vhdx"}),
+                              "parent.vhdx": p[0]}, "it has no parent_linkage"),
+    "volume-path-only": (lambda p: {"in.vhdx": diff_case(p, {
+        "parent_linkage": X.data_write_guid(p[0]),
+        "volume_path": "\\\\?\\Volume{26a21bda-a627-11d7-9931-806e6f6e6963}\\parent.vhdx"}),
+        "parent.vhdx": p[0]}, "it names its parent by volume only"),
+    "entry-out-of-bounds": (lambda p: {"in.vhdx": diff_case(
+        p, raw_loc=X.locator({"parent_linkage": "x"})[:-4]), "parent.vhdx": p[0]},
+        "an entry lies outside the locator"),
+    "not-a-locator": (lambda p: {"in.vhdx": diff_case(p, raw_loc=b"\0" * 64),
+                                 "parent.vhdx": p[0]}, "not a VHDX parent locator"),
+    "parent-outside-policy": (lambda p: {"in.vhdx": diff_case(p, {
+        "parent_linkage": X.data_write_guid(p[0]), "absolute_win32_path": "/etc/passwd"})},
+        "'/etc/passwd'"),
+    "parent-loop": (lambda p: {"in.vhdx": diff_case(p, {
+        "parent_linkage": "{00000000-0000-0000-0000-000000000000}",
+        "relative_path": "in.vhdx"})}, "a loop"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIFF_REFUSED))
+def test_differencing_refusals(cordon_bin, sandbox, tmp_path, diff_parts, name):
+    make, says = DIFF_REFUSED[name]
+    for n, content in make(diff_parts).items():
+        (tmp_path / n).write_bytes(content)
+    p = tool([str(cordon_bin), "dd", f"--sandbox={sandbox}", "if=in.vhdx", "of=out.raw"],
+             cwd=tmp_path)
+    err = p.stderr.decode()
+    assert p.returncode == 1 and err.startswith("cordon: Could not open 'in.vhdx': ") \
+        and says in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out.raw").exists()
+
+
+def test_partially_present_without_bitmap(cordon_bin, sandbox, tmp_path, diff_parts):
+    """A partially present block whose chunk has no sector bitmap: a read
+    error, no output."""
+    parent, template = diff_parts
+    child = bytearray(X.differencing(template, parent, None,
+                                     {1: (X.PARTIALLY_PRESENT, rand(DIFF_BS, 2), [0])}, DIFF_BS))
+    boff, _ = X.regions(child)["bat"]
+    ratio = (1 << 23) * 512 // DIFF_BS
+    struct.pack_into("<Q", child, boff + 8 * ratio, 0)  # the sector bitmap entry
+    (tmp_path / "in.vhdx").write_bytes(bytes(child))
+    (tmp_path / "parent.vhdx").write_bytes(parent)
+    p = tool([str(cordon_bin), "dd", f"--sandbox={sandbox}", "bs=1M", "if=in.vhdx",
+              "of=out.raw"], cwd=tmp_path)
+    assert (p.returncode, p.stderr.decode()) == (
+        1, "cordon: error while reading from input image file: Input/output error\n")
+    assert not (tmp_path / "out.raw").exists()

@@ -121,3 +121,80 @@ def with_log(img, entries, guid=None, at=0):
 
 def new_guid():
     return uuidlib.uuid4().bytes
+
+
+# ---- differencing VHDX (qemu-img cannot make them) --------------------------
+
+PARENT_LOCATOR = uuidlib.UUID("a8d35f2d-b30b-454d-abf7-d3d84834ab0c").bytes_le
+LOCATOR_TYPE = uuidlib.UUID("b04aefb7-d19e-4a81-b789-25b8e9445913").bytes_le
+NOT_PRESENT, ZERO, FULLY_PRESENT, PARTIALLY_PRESENT = 0, 2, 6, 7
+SB_PRESENT = 6
+
+
+def data_write_guid(img):
+    """The data write GUID of the header in use, as a child's
+    parent_linkage holds it ("{...}"; lower case, which is what libvhdi
+    20210425 parses: cordon takes either case)."""
+    which = active_header(img)
+    raw = bytes(img[HEADERS[which] + 32:HEADERS[which] + 48])
+    return "{" + str(uuidlib.UUID(bytes_le=raw)) + "}"
+
+
+def locator(entries):
+    """A parent locator item: {key: value} as UTF-16LE key-value pairs."""
+    table, blob = b"", b""
+    base = 20 + 12 * len(entries)
+    for k, v in entries.items():
+        kb, vb = k.encode("utf-16-le"), v.encode("utf-16-le")
+        table += struct.pack("<IIHH", base + len(blob), base + len(blob) + len(kb),
+                             len(kb), len(vb))
+        blob += kb + vb
+    return LOCATOR_TYPE + struct.pack("<HH", 0, len(entries)) + table + blob
+
+
+def differencing(template, parent, loc, blocks, block_size, logical=512):
+    """A differencing VHDX from `template` (a dynamic VHDX qemu-img made with
+    block_state_zero=off, of the parent's size and block size): the
+    metadata gains the HasParent flag and the parent locator item `loc`
+    (None: from the parent's data write GUID and relative path
+    "parent.vhdx"); blocks {index: (state, data, present sectors)} become
+    BAT entries, their data and the chunks' sector bitmaps appended."""
+    img = bytearray(template)
+    if loc is None:
+        loc = locator({"parent_linkage": data_write_guid(parent),
+                       "relative_path": ".\\parent.vhdx"})
+    moff, _ = regions(img)["metadata"]
+    count, = struct.unpack_from("<H", img, moff + 10)
+    items = [struct.unpack_from("<16sIII", img, moff + 32 + 32 * i) for i in range(count)]
+    end = max(off + ln for _, off, ln, _ in items)
+    at = (end + 7) & ~7
+    e = moff + 32 + 32 * count
+    struct.pack_into("<16sIII", img, e, PARENT_LOCATOR, at, len(loc), 4)  # required
+    struct.pack_into("<H", img, moff + 10, count + 1)
+    img[moff + at:moff + at + len(loc)] = loc
+    for guid, off, ln, flags in items:
+        if guid == uuidlib.UUID("caa16737-fa36-4d43-b3b6-33f0aa44e76b").bytes_le:
+            bs, fl = struct.unpack_from("<II", img, moff + off)
+            struct.pack_into("<II", img, moff + off, bs, fl | 2)      # HasParent
+    boff, _ = regions(img)["bat"]
+    ratio = (1 << 23) * logical // block_size
+    bitmaps = {}
+    for b, (state, data, present) in sorted(blocks.items()):
+        slot = b + b // ratio
+        entry = state
+        if state in (FULLY_PRESENT, PARTIALLY_PRESENT):
+            off = (len(img) + MiB - 1) // MiB * MiB
+            img += b"\0" * (off - len(img)) + data.ljust(block_size, b"\0")
+            entry |= off
+        struct.pack_into("<Q", img, boff + 8 * slot, entry)
+        if state == PARTIALLY_PRESENT:
+            bm = bitmaps.setdefault(b // ratio, bytearray(MiB))
+            per_block = block_size // logical
+            for s in present:
+                n = (b % ratio) * per_block + s
+                bm[n // 8] |= 1 << (n % 8)
+    for chunk, bm in bitmaps.items():
+        off = (len(img) + MiB - 1) // MiB * MiB
+        img += b"\0" * (off - len(img)) + bytes(bm)
+        struct.pack_into("<Q", img, boff + 8 * (chunk * (ratio + 1) + ratio), SB_PRESENT | off)
+    return bytes(img)

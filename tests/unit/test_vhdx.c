@@ -192,8 +192,10 @@ static void metadata_checks(void **state)
 	assert_int_equal(metadata(t, (const int[]){ 0, 1, 2, 3, 4, -2 }, 6), -CD_ENOTSUP);
 	assert_int_equal(metadata(t, (const int[]){ 0, 1, 2, 3 }, 4), -CD_ENOTSUP);
 	assert_int_equal(metadata(t, (const int[]){ 0, 1, 2, 3, 3 }, 5), -CD_EINVAL);
-	/* a parent locator: a differencing image, which qemu does not open */
-	assert_int_equal(metadata(t, (const int[]){ 0, 1, 2, 3, 4, 5 }, 6), -CD_ENOTSUP);
+	/* a parent locator: a differencing image, which qemu does not open;
+	 * the caller decides (with the HasParent flag) */
+	assert_int_equal(metadata(t, (const int[]){ 0, 1, 2, 3, 4, 5 }, 6), 0);
+	assert_int_equal(metadata(t, (const int[]){ 0, 1, 2, 3, 5 }, 5), -CD_ENOTSUP);
 	memcpy(t, "metadatX", 8);
 	struct vhdx_metadata m;
 	assert_int_equal(vhdx_metadata_decode(t, &m), -CD_EINVAL);
@@ -206,6 +208,90 @@ static void metadata_checks(void **state)
 	store_le16(t + 10, 2048);
 	assert_int_equal(vhdx_metadata_decode(t, &m), -CD_EINVAL);
 	free(t);
+}
+
+/* A parent locator of n (key, value) pairs, UTF-16LE; its length. */
+static size_t make_locator(uint8_t *b, const char *const (*kv)[2], size_t n)
+{
+	static const uint8_t type[16] = { 0xb7, 0xef, 0x4a, 0xb0, 0x9e, 0xd1, 0x81, 0x4a,
+					  0xb7, 0x89, 0x25, 0xb8, 0xe9, 0x44, 0x59, 0x13 };
+	memcpy(b, type, 16);
+	store_le16(b + 16, 0);
+	store_le16(b + 18, (uint16_t)n);
+	size_t at = 20 + 12 * n;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *e = b + 20 + 12 * i;
+		for (int kvi = 0; kvi < 2; kvi++) {
+			size_t len = strlen(kv[i][kvi]);
+			store_le32(e + 4 * kvi, (uint32_t)at);
+			store_le16(e + 8 + 2 * kvi, (uint16_t)(2 * len));
+			for (size_t c = 0; c < len; c++) {
+				b[at++] = (uint8_t)kv[i][kvi][c];
+				b[at++] = 0;
+			}
+		}
+	}
+	return at;
+}
+
+static void parent_locators(void **state)
+{
+	(void)state;
+	uint8_t *b = malloc(4096);
+	struct vhdx_parent par;
+	const char *why = NULL;
+	static const char *const full[][2] = {
+		{ "parent_linkage", "{01234567-89ab-cdef-0123-456789abcdef}" },
+		{ "absolute_win32_path", "C:\\vms\\base.vhdx" },
+		{ "volume_path", "\\\\?\\Volume{x}\\base.vhdx" },
+		{ "relative_path", ".\\dir\\base.vhdx" },
+		{ "parent_linkage2", "{76543210-89ab-cdef-0123-456789abcdef}" },
+	};
+	size_t len = make_locator(b, full, 5);
+	assert_int_equal(vhdx_parent_locator_decode(b, len, &par, &why), 0);
+	/* relative first, separators made '/' */
+	assert_string_equal(par.name, "./dir/base.vhdx");
+	assert_int_equal(par.name_len, strlen("./dir/base.vhdx"));
+	assert_string_equal(par.linkage, "{01234567-89ab-cdef-0123-456789abcdef}");
+	assert_string_equal(par.linkage2, "{76543210-89ab-cdef-0123-456789abcdef}");
+	/* then the absolute path; a volume path alone cannot be followed */
+	len = make_locator(b, full, 3);
+	assert_int_equal(vhdx_parent_locator_decode(b, len, &par, &why), 0);
+	assert_string_equal(par.name, "C:/vms/base.vhdx");
+	static const char *const vol[][2] = { { "parent_linkage", "{x}" },
+					      { "volume_path", "\\\\?\\Volume{x}\\b" } };
+	len = make_locator(b, vol, 2);
+	assert_int_equal(vhdx_parent_locator_decode(b, len, &par, &why), -CD_EINVAL);
+	assert_string_equal(why, "it names its parent by volume only");
+	/* no linkage; no path; entries past the end; another type */
+	len = make_locator(b, full + 1, 1);
+	assert_int_equal(vhdx_parent_locator_decode(b, len, &par, &why), -CD_EINVAL);
+	assert_string_equal(why, "it has no parent_linkage");
+	len = make_locator(b, full, 1);
+	assert_int_equal(vhdx_parent_locator_decode(b, len, &par, &why), -CD_EINVAL);
+	assert_string_equal(why, "it names no parent path");
+	len = make_locator(b, full, 2);
+	assert_int_equal(vhdx_parent_locator_decode(b, len - 2, &par, &why), -CD_EINVAL);
+	assert_string_equal(why, "an entry lies outside the locator");
+	store_le16(b + 18, 400); /* more entries than fit */
+	assert_int_equal(vhdx_parent_locator_decode(b, len, &par, &why), -CD_EINVAL);
+	b[0] ^= 1;
+	assert_int_equal(vhdx_parent_locator_decode(b, len, &par, &why), -CD_EINVAL);
+	assert_string_equal(why, "not a VHDX parent locator");
+	assert_int_equal(vhdx_parent_locator_decode(b, 19, &par, &why), -CD_EINVAL);
+	/* a lone surrogate in the path: refused, never passed on */
+	len = make_locator(b, full, 4);
+	uint32_t voff = load_le32(b + 20 + 12 * 3 + 4);
+	store_le16(b + voff, 0xd800);
+	assert_int_equal(vhdx_parent_locator_decode(b, len, &par, &why), -CD_EINVAL);
+	assert_string_equal(why, "its parent path is not valid UTF-16");
+	/* the GUID text a linkage is compared with */
+	static const uint8_t g[16] = { 0x67, 0x45, 0x23, 0x01, 0xab, 0x89, 0xef, 0xcd,
+				       0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
+	char text[39];
+	vhdx_guid_text(g, text);
+	assert_string_equal(text, "{01234567-89AB-CDEF-0123-456789ABCDEF}");
+	free(b);
 }
 
 static void geometry(void **state)
@@ -312,6 +398,7 @@ int main(void)
 		cmocka_unit_test(region_table_checks),
 		cmocka_unit_test(metadata_checks),
 		cmocka_unit_test(geometry),
+		cmocka_unit_test(parent_locators),
 		cmocka_unit_test(create_layout_as_qemu),
 		cmocka_unit_test(writer_round_trips),
 	};

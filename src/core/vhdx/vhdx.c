@@ -23,7 +23,13 @@
 struct vhdx {
 	struct vhdx_view view;   /* the file, with the log replayed */
 	struct image file;       /* the file as raw: holes read as zeros */
+	struct vhdx_header h;    /* the header in use */
 	struct vhdx_geometry g;
+	uint32_t logical;        /* logical sector size */
+	bool differencing;       /* has a parent: sector bitmaps, EXT_BACKING */
+	struct vhdx_meta_item locator; /* its parent locator (in the metadata region) */
+	uint8_t *sb_page;        /* one page of a sector bitmap block */
+	uint64_t sb_page_off;    /* its file offset; UINT64_MAX: none */
 	uint64_t bat_off;
 	uint64_t *bat_page;      /* host order */
 	uint64_t bat_page_no;    /* UINT64_MAX: none */
@@ -37,6 +43,7 @@ static void vhdx_release(struct image *img, struct vhdx *p)
 	raw_close_file(&p->file);
 	vhdx_view_free(&p->view);
 	core_free(img->ctx, p->bat_page);
+	core_free(img->ctx, p->sb_page);
 	core_free(img->ctx, p);
 	img->priv = NULL;
 }
@@ -94,7 +101,9 @@ static int check_bat(struct image *img, struct vhdx *p)
 		int ret = bat_entry(p, i, &e);
 		if (ret < 0)
 			return plain_fail(img, ret);
-		if ((e & VHDX_BAT_STATE_MASK) != VHDX_PAYLOAD_FULLY_PRESENT)
+		uint64_t state = e & VHDX_BAT_STATE_MASK;
+		if (state != VHDX_PAYLOAD_FULLY_PRESENT &&
+		    !(p->differencing && state == VHDX_PAYLOAD_PARTIALLY_PRESENT))
 			continue;
 		uint64_t off = e & VHDX_BAT_OFF_MASK;
 		/* qemu's arithmetic: i counts bitmap entries too, and wraps */
@@ -175,8 +184,16 @@ static int read_metadata(struct image *img, struct vhdx *p, uint8_t *buf,
 	uint64_t params = 0, vsize = 0, logical = 0, physical = 0;
 	if (ret == 0)
 		ret = meta_value(p, meta->offset, &m.file_params, buf, 8, &params);
-	if (ret == 0 && ((params >> 32) & VHDX_PARAMS_HAS_PARENT))
+	bool has_parent = ret == 0 && ((params >> 32) & VHDX_PARAMS_HAS_PARENT);
+	bool has_locator = ret == 0 && (m.present & VHDX_META_PARENT_LOCATOR);
+	if (has_parent && !has_locator)
 		ret = -CD_EINVAL; /* has a parent, but no locator */
+	if (has_locator && !has_parent)
+		ret = -CD_ENOTSUP; /* qemu's answer to any locator */
+	/* A differencing image: qemu refuses it (ENOTSUP), cordon reads it
+	 * with its parent (docs/vhdx.md). */
+	p->differencing = has_parent && has_locator;
+	p->locator = m.parent_locator;
 	if (ret == 0)
 		ret = meta_value(p, meta->offset, &m.virtual_size, buf, 8, &vsize);
 	if (ret == 0)
@@ -185,6 +202,16 @@ static int read_metadata(struct image *img, struct vhdx *p, uint8_t *buf,
 		ret = meta_value(p, meta->offset, &m.physical_sector, buf, 4, &physical);
 	if (ret == 0)
 		ret = vhdx_geometry((uint32_t)params, (uint32_t)logical, vsize, &p->g);
+	p->logical = (uint32_t)logical;
+	if (ret == 0 && p->differencing) {
+		/* every chunk has its sector bitmap entry (MS-VHDX 2.5) */
+		uint64_t blocks = (vsize + p->g.block_size - 1) / p->g.block_size;
+		uint64_t chunks = (blocks + p->g.chunk_ratio - 1) / p->g.chunk_ratio;
+		uint64_t entries = chunks * ((uint64_t)p->g.chunk_ratio + 1);
+		if (entries > UINT32_MAX)
+			ret = -CD_EINVAL;
+		p->g.bat_entries = (uint32_t)entries;
+	}
 	return ret < 0 ? plain_fail(img, ret) : 0;
 }
 
@@ -201,6 +228,52 @@ static int read_bat_region(struct image *img, struct vhdx *p, const struct vhdx_
 	return check_bat(img, p);
 }
 
+static bool same_text_nocase(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'a' && *a <= 'z' ? (char)(*a - 32) : *a;
+		char y = *b >= 'a' && *b <= 'z' ? (char)(*b - 32) : *b;
+		if (x != y)
+			return false;
+	}
+	return *a == *b;
+}
+
+/* A differencing image's parent: named by its locator, attached through
+ * the backing policy, opened as vhdx, and the one whose data write GUID
+ * the locator's parent_linkage (or parent_linkage2) records. */
+static int open_parent(struct image *img, struct vhdx *p, const struct vhdx_region_entry *meta)
+{
+	struct core_ctx *ctx = img->ctx;
+	uint32_t len = p->locator.length;
+	struct vhdx_parent *par = core_alloc(ctx, sizeof(*par), 8);
+	uint8_t *buf = len && len <= VHDX_LOCATOR_MAX ? core_alloc(ctx, len, 8) : NULL;
+	const char *why = "its parent locator is empty or over 64 KiB";
+	int ret = par ? 0 : -CD_ENOMEM;
+	if (ret == 0 && buf)
+		ret = vhdx_view_read(&p->view, meta->offset + p->locator.offset, buf, len);
+	if (ret == 0)
+		ret = buf ? vhdx_parent_locator_decode(buf, len, par, &why) : -CD_EINVAL;
+	if (ret == -CD_EINVAL)
+		core_fail(ctx, ret, "cannot follow the parent of this differencing image: %s",
+			  why);
+	if (ret == 0)
+		ret = image_open_backing(img, par->name, par->name_len, "vhdx");
+	if (ret == 0) {
+		const struct vhdx *parent = img->backing->priv;
+		char want[39];
+		vhdx_guid_text(parent->h.data_write_guid, want);
+		if (!same_text_nocase(par->linkage, want) && !same_text_nocase(par->linkage2, want))
+			ret = core_fail(ctx, -CD_EINVAL, "Could not open backing file: '%s' is not "
+					"the parent of this differencing image (data write GUID "
+					"%s, the child names %s)", img->backing->name, want,
+					par->linkage);
+	}
+	core_free(ctx, buf);
+	core_free(ctx, par);
+	return ret < 0 ? core_fail(ctx, ret, "%s", cd_strerror(ret)) : 0;
+}
+
 static int open_all(struct image *img, struct vhdx *p, uint8_t *buf)
 {
 	struct vhdx_header h;
@@ -211,6 +284,7 @@ static int open_all(struct image *img, struct vhdx *p, uint8_t *buf)
 		return plain_fail(img, ret);
 	if ((ret = read_headers(img, p, buf, &h)) < 0)
 		return ret;
+	p->h = h;
 	if ((ret = vhdx_log_replay(&p->view, &h, img->name)) < 0)
 		return ret;
 	struct vhdx_region_result rt;
@@ -225,7 +299,7 @@ static int open_all(struct image *img, struct vhdx *p, uint8_t *buf)
 	if ((ret = read_bat_region(img, p, &rt.bat)) < 0)
 		return ret;
 	img->size = p->g.sectors * 512;
-	return 0;
+	return p->differencing ? open_parent(img, p, &rt.metadata) : 0;
 }
 
 static int vhdx_open(struct image *img)
@@ -238,7 +312,7 @@ static int vhdx_open(struct image *img)
 		core_free(ctx, buf);
 		return core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
 	}
-	*p = (struct vhdx){ .bat_page_no = UINT64_MAX };
+	*p = (struct vhdx){ .bat_page_no = UINT64_MAX, .sb_page_off = UINT64_MAX };
 	img->priv = p;
 	int ret = raw_open_file(img, &p->file);
 	if (ret < 0) {
@@ -278,6 +352,99 @@ static bool reads_as_zero(uint64_t e)
 	}
 }
 
+/* A bit of the sector bitmap at file offset sb: whether sector s of its
+ * chunk is in this file (1) or the parent's (0). */
+static int sector_bit(struct image *img, struct vhdx *p, uint64_t sb, uint64_t s, bool *bit)
+{
+	uint64_t at = sb + s / 8, page = at & ~(uint64_t)(VHDX_SB_PAGE - 1);
+	if (page != p->sb_page_off) {
+		if (!p->sb_page && !(p->sb_page = core_alloc(img->ctx, VHDX_SB_PAGE, 64)))
+			return -CD_ENOMEM;
+		p->sb_page_off = UINT64_MAX;
+		int ret = vhdx_view_read(&p->view, page, p->sb_page, VHDX_SB_PAGE);
+		if (ret < 0)
+			return ret;
+		p->sb_page_off = page;
+	}
+	*bit = p->sb_page[at - page] >> (s % 8) & 1;
+	return 0;
+}
+
+/* Of a partially present block's run [in, in + n): how much from `in` on
+ * is all in this file (*present) or all the parent's. */
+static int64_t partial_run(struct image *img, struct vhdx *p, uint64_t block, uint64_t in,
+			   uint64_t n, bool *present)
+{
+	uint64_t cr = p->g.chunk_ratio, chunk = block >> p->g.chunk_ratio_bits, sbe;
+	int ret = bat_entry(p, chunk * (cr + 1) + cr, &sbe);
+	if (ret < 0)
+		return ret;
+	if ((sbe & VHDX_BAT_STATE_MASK) != VHDX_SB_BLOCK_PRESENT)
+		return -CD_EIO; /* a partially present block needs its bitmap */
+	uint64_t sb = sbe & VHDX_BAT_OFF_MASK;
+	uint64_t pos = (block & (cr - 1)) * p->g.block_size + in, end = pos + n;
+	uint64_t s = pos / p->logical;
+	bool first;
+	if ((ret = sector_bit(img, p, sb, s, &first)) < 0)
+		return ret;
+	uint64_t run_end = (s + 1) * p->logical;
+	while (run_end < end) {
+		bool b;
+		if ((ret = sector_bit(img, p, sb, run_end / p->logical, &b)) < 0)
+			return ret;
+		if (b != first)
+			break;
+		run_end += p->logical;
+	}
+	*present = first;
+	return (int64_t)((run_end < end ? run_end : end) - pos);
+}
+
+/* A stretch of this file's block data at fo: EXT_OTHER where the log
+ * replay wrote, else the file's own data and holes. */
+static int64_t file_run(struct vhdx *p, uint64_t fo, uint64_t n, struct extent *ext)
+{
+	if (vhdx_view_touched(&p->view, fo, n)) {
+		*ext = (struct extent){ .kind = EXT_OTHER };
+		return (int64_t)n;
+	}
+	return format_raw.map(&p->file, fo, n, ext);
+}
+
+/* A differencing image's block states (MS-VHDX 2.5.1.1): not present is
+ * the parent's; zero is zeros, and so are undefined and unmapped (their
+ * content is the file's to choose, and zeros are what qemu reads for them
+ * elsewhere); present is here; partially present per sector by the chunk's
+ * bitmap. */
+static int64_t map_differencing(struct image *img, struct vhdx *p, uint64_t off, uint64_t e,
+				uint64_t in, uint64_t n, struct extent *ext)
+{
+	switch (e & VHDX_BAT_STATE_MASK) {
+	case VHDX_PAYLOAD_NOT_PRESENT:
+		*ext = (struct extent){ .kind = EXT_BACKING };
+		return (int64_t)n;
+	case VHDX_PAYLOAD_FULLY_PRESENT:
+		return file_run(p, (e & VHDX_BAT_OFF_MASK) + in, n, ext);
+	case VHDX_PAYLOAD_PARTIALLY_PRESENT: {
+		bool present;
+		int64_t r = partial_run(img, p, off / p->g.block_size, in, n, &present);
+		if (r <= 0 || present)
+			return r <= 0 ? (r < 0 ? r : -CD_EIO)
+				      : file_run(p, (e & VHDX_BAT_OFF_MASK) + in, (uint64_t)r, ext);
+		*ext = (struct extent){ .kind = EXT_BACKING };
+		return r;
+	}
+	case VHDX_PAYLOAD_UNDEFINED:
+	case VHDX_PAYLOAD_ZERO:
+	case VHDX_PAYLOAD_UNMAPPED:
+	case VHDX_PAYLOAD_UNMAPPED_V095:
+		*ext = (struct extent){ .kind = EXT_ZERO };
+		return (int64_t)n;
+	default: /* reserved states */
+		return -CD_EIO;
+	}
+}
+
 static int64_t vhdx_map(struct image *img, uint64_t off, uint64_t len, struct extent *ext)
 {
 	struct vhdx *p = img->priv;
@@ -285,6 +452,8 @@ static int64_t vhdx_map(struct image *img, uint64_t off, uint64_t len, struct ex
 	int ret = locate(p, off, len, &e, &in, &n);
 	if (ret < 0)
 		return ret;
+	if (p->differencing)
+		return map_differencing(img, p, off, e, in, n, ext);
 	if (reads_as_zero(e)) {
 		*ext = (struct extent){ .kind = EXT_ZERO };
 		return (int64_t)n;
@@ -293,12 +462,7 @@ static int64_t vhdx_map(struct image *img, uint64_t off, uint64_t len, struct ex
 	 * refuses to open; any other state is an error when read */
 	if ((e & VHDX_BAT_STATE_MASK) != VHDX_PAYLOAD_FULLY_PRESENT)
 		return -CD_EIO;
-	uint64_t fo = (e & VHDX_BAT_OFF_MASK) + in;
-	if (vhdx_view_touched(&p->view, fo, n)) {
-		*ext = (struct extent){ .kind = EXT_OTHER };
-		return (int64_t)n;
-	}
-	return format_raw.map(&p->file, fo, n, ext);
+	return file_run(p, (e & VHDX_BAT_OFF_MASK) + in, n, ext);
 }
 
 /* EXT_OTHER runs: blocks the log replay wrote into. */
@@ -311,9 +475,14 @@ static int vhdx_read(struct image *img, uint64_t off, void *buf, uint64_t len)
 		int ret = locate(p, off, len, &e, &in, &n);
 		if (ret < 0)
 			return ret;
-		if (reads_as_zero(e))
+		uint64_t state = e & VHDX_BAT_STATE_MASK;
+		/* map() gave a run of this file's data: of a present block, or
+		 * the present sectors of a partially present one */
+		bool here = state == VHDX_PAYLOAD_FULLY_PRESENT ||
+			    (p->differencing && state == VHDX_PAYLOAD_PARTIALLY_PRESENT);
+		if (!here && reads_as_zero(e) && !p->differencing)
 			memset(out, 0, n);
-		else if ((e & VHDX_BAT_STATE_MASK) != VHDX_PAYLOAD_FULLY_PRESENT)
+		else if (!here)
 			return -CD_EIO;
 		else if ((ret = vhdx_view_read(&p->view, (e & VHDX_BAT_OFF_MASK) + in, out, n)) < 0)
 			return ret;

@@ -41,6 +41,8 @@ enum vhdx_payload_state {
 	VHDX_PAYLOAD_FULLY_PRESENT = 6,
 	VHDX_PAYLOAD_PARTIALLY_PRESENT = 7,
 };
+#define VHDX_SB_BLOCK_PRESENT 6u   /* a sector bitmap entry's state */
+#define VHDX_SB_PAGE 4096u         /* bitmap bytes read at once */
 
 /* The GUIDs of the regions and metadata items cordon knows, as stored
  * (the first three fields little-endian; vhdx_header.c). */
@@ -59,6 +61,7 @@ struct vhdx_header {
 	bool valid;             /* CRC, "head", version 1 */
 	uint64_t seq;
 	uint8_t log_guid[16];
+	uint8_t data_write_guid[16]; /* what a child's parent_linkage names */
 	uint16_t log_version;
 	uint32_t log_length;
 	uint64_t log_offset;
@@ -130,6 +133,24 @@ int vhdx_metadata_decode(const uint8_t *buf, struct vhdx_metadata *m);
 
 #define VHDX_PARAMS_LEAVE_ALLOCATED (1u << 0)
 #define VHDX_PARAMS_HAS_PARENT (1u << 1)
+
+/* A differencing image's parent locator item (MS-VHDX 2.6.2.6): the name
+ * of its parent as UTF-8 with '/' for '\' (relative_path, else
+ * absolute_win32_path; a volume_path alone cannot be followed), and the
+ * parent_linkage and parent_linkage2 texts ("{GUID}", "" if absent). */
+#define VHDX_LOCATOR_MAX 65536u
+#define VHDX_PARENT_NAME_MAX 4096u
+struct vhdx_parent {
+	char name[VHDX_PARENT_NAME_MAX];
+	size_t name_len;
+	char linkage[40], linkage2[40];
+};
+/* 0, or -CD_EINVAL (not a well-formed locator, no linkage, no path this
+ * host can follow) with what is wrong in *why. */
+int vhdx_parent_locator_decode(const uint8_t *buf, size_t len, struct vhdx_parent *out,
+			       const char **why);
+/* The text of a GUID as stored ("{xxxxxxxx-xxxx-...}", upper case). */
+void vhdx_guid_text(const uint8_t guid[16], char out[39]);
 
 /* What the metadata values give, after qemu's checks. */
 struct vhdx_geometry {

@@ -6,6 +6,7 @@
 #include "vhdx.h"
 
 #include "../endian.h"
+#include "../utf16.h"
 
 /* GUIDs as stored: the first three fields little-endian, then 8 bytes. */
 #define GUID(d1, d2, d3, ...) { (d1) & 0xff, ((d1) >> 8) & 0xff, ((d1) >> 16) & 0xff, \
@@ -40,6 +41,7 @@ void vhdx_header_decode(const uint8_t buf[VHDX_HEADER_LEN], struct vhdx_header *
 	*h = (struct vhdx_header){ 0 };
 	memcpy(h->raw, buf, sizeof(h->raw));
 	h->seq = load_le64(buf + 8);
+	memcpy(h->data_write_guid, buf + 32, 16);
 	memcpy(h->log_guid, buf + 48, 16);
 	h->log_version = load_le16(buf + 64);
 	h->log_length = load_le32(buf + 68);
@@ -154,8 +156,10 @@ int vhdx_metadata_decode(const uint8_t *buf, struct vhdx_metadata *m)
 		*item = (struct vhdx_meta_item){ load_le32(e + 16), load_le32(e + 20) };
 	}
 	/* qemu wants the five items and no parent locator (it cannot read
-	 * differencing images): the locator makes the set differ too */
-	return m->present == VHDX_META_ALL ? 0 : -CD_ENOTSUP;
+	 * differencing images); cordon reads those: the caller decides */
+	return m->present == VHDX_META_ALL ||
+		       m->present == (VHDX_META_ALL | VHDX_META_PARENT_LOCATOR)
+		       ? 0 : -CD_ENOTSUP;
 }
 
 int vhdx_geometry(uint32_t block_size, uint32_t logical_sector, uint64_t virtual_size,
@@ -182,4 +186,84 @@ int vhdx_geometry(uint32_t block_size, uint32_t logical_sector, uint64_t virtual
 	uint32_t data_blocks = (uint32_t)((virtual_size + block_size - 1) / block_size);
 	g->bat_entries = data_blocks + ((data_blocks - 1) >> g->chunk_ratio_bits);
 	return 0;
+}
+
+/* ---- parent locator ---------------------------------------------------- */
+
+static const uint8_t locator_type[16] =
+	GUID(0xb04aefb7u, 0xd19eu, 0x4a81u, 0xb7, 0x89, 0x25, 0xb8, 0xe9, 0x44, 0x59, 0x13);
+
+void vhdx_guid_text(const uint8_t g[16], char out[39])
+{
+	snprintf(out, 39, "{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}", load_le32(g),
+		 load_le16(g + 4), load_le16(g + 6), g[8], g[9], g[10], g[11], g[12], g[13],
+		 g[14], g[15]);
+}
+
+int vhdx_parent_locator_decode(const uint8_t *buf, size_t len, struct vhdx_parent *out,
+			       const char **why)
+{
+	*out = (struct vhdx_parent){ 0 };
+	*why = "not a VHDX parent locator";
+	if (len < 20 || memcmp(buf, locator_type, 16) != 0)
+		return -CD_EINVAL;
+	uint32_t count = load_le16(buf + 18);
+	if (count > (len - 20) / 12) {
+		*why = "its key-value table runs past the locator";
+		return -CD_EINVAL;
+	}
+	/* the paths by preference: relative first; only the one used is
+	 * decoded */
+	enum { REL, ABS, VOL, NPATH };
+	static const char *const path_keys[NPATH] = { "relative_path", "absolute_win32_path",
+						      "volume_path" };
+	uint32_t path_off[NPATH], path_len[NPATH] = { 0, 0, 0 };
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *e = buf + 20 + 12 * i;
+		uint32_t ko = load_le32(e), vo = load_le32(e + 4);
+		uint32_t kl = load_le16(e + 8), vl = load_le16(e + 10);
+		if (ko > len || kl > len - ko || vo > len || vl > len - vo || kl == 0 || vl == 0) {
+			*why = "an entry lies outside the locator";
+			return -CD_EINVAL;
+		}
+		char key[32];
+		if (utf16_to_utf8(buf + ko, kl, false, key, sizeof(key)) < 0)
+			continue; /* a key cordon does not know */
+		char *linkage = strcmp(key, "parent_linkage") == 0	? out->linkage
+				: strcmp(key, "parent_linkage2") == 0 ? out->linkage2 : NULL;
+		if (linkage) {
+			if (utf16_to_utf8(buf + vo, vl, false, linkage, sizeof(out->linkage)) < 0) {
+				*why = "its parent_linkage is not a GUID";
+				return -CD_EINVAL;
+			}
+			continue;
+		}
+		for (int k = 0; k < NPATH; k++)
+			if (strcmp(key, path_keys[k]) == 0) {
+				path_off[k] = vo;
+				path_len[k] = vl;
+			}
+	}
+	if (!out->linkage[0]) {
+		*why = "it has no parent_linkage";
+		return -CD_EINVAL;
+	}
+	for (int k = REL; k <= ABS; k++) {
+		if (!path_len[k])
+			continue; /* absent: the next one */
+		int n = utf16_to_utf8(buf + path_off[k], path_len[k], false, out->name,
+				      sizeof(out->name));
+		if (n <= 0) {
+			*why = "its parent path is not valid UTF-16";
+			return -CD_EINVAL;
+		}
+		out->name_len = (size_t)n;
+		for (size_t c = 0; c < out->name_len; c++)
+			if (out->name[c] == '\\')
+				out->name[c] = '/';
+		return 0;
+	}
+	*why = path_len[VOL] ? "it names its parent by volume only"
+				   : "it names no parent path";
+	return -CD_EINVAL;
 }
