@@ -66,3 +66,15 @@ int utf16_to_utf8(const uint8_t *p, size_t len, bool big_endian, char *out,
 	out[at] = '\0';
 	return (int)at;
 }
+
+int utf16_path_to_utf8(const uint8_t *p, size_t len, bool big_endian, char *out,
+		       size_t out_len)
+{
+	int n = utf16_to_utf8(p, len, big_endian, out, out_len);
+	if (n <= 0)
+		return n < 0 ? n : -CD_EINVAL;
+	for (int i = 0; i < n; i++)
+		if (out[i] == '\\')
+			out[i] = '/';
+	return n;
+}

@@ -17,4 +17,10 @@
 int utf16_to_utf8(const uint8_t *p, size_t len, bool big_endian, char *out,
 		  size_t out_len);
 
+/* A Windows path stored as UTF-16 (VHD locators and parent names, VHDX
+ * parent locators): as utf16_to_utf8, with '\\' made '/'; an empty name is
+ * -CD_EINVAL. */
+int utf16_path_to_utf8(const uint8_t *p, size_t len, bool big_endian, char *out,
+		       size_t out_len);
+
 #endif

@@ -251,16 +251,13 @@ int vhdx_parent_locator_decode(const uint8_t *buf, size_t len, struct vhdx_paren
 	for (int k = REL; k <= ABS; k++) {
 		if (!path_len[k])
 			continue; /* absent: the next one */
-		int n = utf16_to_utf8(buf + path_off[k], path_len[k], false, out->name,
-				      sizeof(out->name));
-		if (n <= 0) {
+		int n = utf16_path_to_utf8(buf + path_off[k], path_len[k], false, out->name,
+					   sizeof(out->name));
+		if (n < 0) {
 			*why = "its parent path is not valid UTF-16";
 			return -CD_EINVAL;
 		}
 		out->name_len = (size_t)n;
-		for (size_t c = 0; c < out->name_len; c++)
-			if (out->name[c] == '\\')
-				out->name[c] = '/';
 		return 0;
 	}
 	*why = path_len[VOL] ? "it names its parent by volume only"

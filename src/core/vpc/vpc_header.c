@@ -125,22 +125,11 @@ int vpc_locator_pick(const struct vpc_dyn_header *h)
 	return -1;
 }
 
-/* Windows separators become '/'; a NUL or an empty name is refused. */
-static int finish_path(char *out, int n)
-{
-	if (n <= 0)
-		return n < 0 ? n : -CD_EINVAL;
-	for (int i = 0; i < n; i++)
-		if (out[i] == '\\')
-			out[i] = '/';
-	return n;
-}
-
 int vpc_locator_name(uint32_t platform, const uint8_t *blob, size_t len, char *out,
 		     size_t out_len)
 {
 	if (platform == VPC_PLAT_W2RU || platform == VPC_PLAT_W2KU)
-		return finish_path(out, utf16_to_utf8(blob, len, false, out, out_len));
+		return utf16_path_to_utf8(blob, len, false, out, out_len);
 	if (platform != VPC_PLAT_MACX || out_len == 0)
 		return -CD_EINVAL;
 	while (len > 0 && blob[len - 1] == 0)
@@ -159,5 +148,5 @@ int vpc_locator_name(uint32_t platform, const uint8_t *blob, size_t len, char *o
 
 int vpc_parent_name(const uint8_t name_be[512], char *out, size_t out_len)
 {
-	return finish_path(out, utf16_to_utf8(name_be, 512, true, out, out_len));
+	return utf16_path_to_utf8(name_be, 512, true, out, out_len);
 }
