@@ -106,7 +106,7 @@ static inline void fuzz_round_trip(struct memdevs *m, struct core_ctx *ctx, stru
 	if (writer_open(ctx, fmt, 0, &o, &w) != 0)
 		return;
 	struct copy_opts co = { .host_copy = true, .zero_unit = w.zero_unit };
-	enum copy_side side;
+	struct copy_failure side;
 	if (copy_range(ctx, in, 0, in->size, &w, 0, &co, &side) != 0) {
 		w.ops->abort(&w);
 		return;

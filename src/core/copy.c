@@ -13,12 +13,14 @@ struct copy {
 	struct image_writer *out;
 	const struct copy_opts *o;
 	uint8_t *buf;
-	enum copy_side *failed;
+	uint64_t at;        /* input offset of the piece in hand */
+	uint64_t data_done; /* bytes of data runs done */
+	struct copy_failure *failed;
 };
 
 static int fail(struct copy *c, enum copy_side side, int err)
 {
-	*c->failed = side;
+	*c->failed = (struct copy_failure){ .side = side, .at = c->at };
 	return err;
 }
 
@@ -30,8 +32,46 @@ static uint64_t piece(uint64_t off, uint64_t left, uint64_t unit)
 }
 
 /* buf holds the output's [off, off+len): written, except that, with zero
- * detection on, stretches of whole aligned units that are all zeros become
- * zero() (a partial unit at either end always counts as data). */
+ * detection on, stretches of aligned units that are all zeros become
+ * zero().  A partial unit can only be at either end of the buffer, where
+ * the run beside it is a hole or other data: all zeros and whole sectors,
+ * it is left out too, as qemu-img leaves out the zeros that end a request. */
+static bool zero_piece(uint64_t off, const uint8_t *p, uint64_t m, uint64_t unit)
+{
+	return (m == unit || ((off | m) & 511) == 0) && all_zero(p, m);
+}
+
+/* Whole zero sectors (on the output's sector grid) at the start, or with
+ * from_end at the end, of [off, off+n) of p. */
+static uint64_t zero_sectors(uint64_t off, const uint8_t *p, uint64_t n, bool from_end)
+{
+	uint64_t z = 0;
+	if (((from_end ? off + n : off) & 511) != 0)
+		return 0;
+	while (z + 512 <= n && all_zero(from_end ? p + n - z - 512 : p + z, 512))
+		z += 512;
+	return z;
+}
+
+/* A stretch of data units: written without the zero sectors that start or
+ * end it (a unit straddling the end of a data run and a hole is mostly
+ * hole), as qemu-img writes a request only up to its data. */
+static int put_data(struct copy *c, uint64_t off, const uint8_t *buf, uint64_t n)
+{
+	struct image_writer *w = c->out;
+	uint64_t lead = 0, tail = 0;
+	if (c->o->zero_unit) {
+		lead = zero_sectors(off, buf, n, false);
+		tail = lead < n ? zero_sectors(off + lead, buf + lead, n - lead, true) : 0;
+	}
+	int ret = lead ? w->ops->zero(w, off, lead) : 0;
+	if (ret == 0 && n > lead + tail)
+		ret = w->ops->write(w, off + lead, buf + lead, n - lead - tail);
+	if (ret == 0 && tail)
+		ret = w->ops->zero(w, off + n - tail, tail);
+	return ret < 0 ? fail(c, COPY_WRITE, ret) : 0;
+}
+
 static int put(struct copy *c, uint64_t off, const uint8_t *buf, uint64_t len)
 {
 	uint64_t unit = c->o->zero_unit;
@@ -41,19 +81,37 @@ static int put(struct copy *c, uint64_t off, const uint8_t *buf, uint64_t len)
 		bool zero = false;
 		if (unit) {
 			uint64_t m = piece(off, len, unit);
-			zero = m == unit && all_zero(buf, m);
+			zero = zero_piece(off, buf, m, unit);
 			for (n = m; n < len; n += m) {
 				m = piece(off + n, len - n, unit);
-				if ((m == unit && all_zero(buf + n, m)) != zero)
+				if (zero_piece(off + n, buf + n, m, unit) != zero)
 					break;
 			}
 		}
-		int ret = zero ? w->ops->zero(w, off, n) : w->ops->write(w, off, buf, n);
+		int ret = zero ? w->ops->zero(w, off, n) : put_data(c, off, buf, n);
 		if (ret < 0)
-			return fail(c, COPY_WRITE, ret);
+			return zero ? fail(c, COPY_WRITE, ret) : ret;
 		off += n;
 		buf += n;
 		len -= n;
+	}
+	return 0;
+}
+
+/* A hole, for a writer that must allocate every byte (convert -S 0):
+ * written as zeros, as qemu writes them. */
+static int write_zeros(struct copy *c, uint64_t out_off, uint64_t len)
+{
+	if (!c->buf && !(c->buf = core_alloc(c->ctx, COPY_BUF_LEN, 4096)))
+		return fail(c, COPY_READ, -CD_ENOMEM);
+	memset(c->buf, 0, len < COPY_BUF_LEN ? len : COPY_BUF_LEN);
+	while (len > 0) {
+		uint64_t chunk = len < COPY_BUF_LEN ? len : COPY_BUF_LEN;
+		int ret = c->out->ops->write(c->out, out_off, c->buf, chunk);
+		if (ret < 0)
+			return fail(c, COPY_WRITE, ret);
+		out_off += chunk;
+		len -= chunk;
 	}
 	return 0;
 }
@@ -66,6 +124,7 @@ static int through_buffer(struct copy *c, struct image *owner, const struct exte
 	struct extent run = *ext;
 	while (len > 0) {
 		uint64_t chunk = len < COPY_BUF_LEN ? len : COPY_BUF_LEN;
+		c->at = pos;
 		int ret = image_read_run(owner, &run, pos, c->buf, chunk);
 		if (ret < 0)
 			return fail(c, COPY_READ, ret);
@@ -88,9 +147,11 @@ static int through_buffer(struct copy *c, struct image *owner, const struct exte
  *   64 KiB is one read per 4 MiB, not per byte);
  * - host-side, for a writer whose copy() may skip holes: one copy for the
  *   stretch, not one per run.
+ * A hole shorter than min_hole ends the stretch: the detection, at units,
+ * would not find it whole, and a hole of the source stays a hole.
  */
 static uint64_t same_raw_file(struct copy *c, const struct image *owner, uint64_t pos,
-			      uint64_t n, uint64_t cap)
+			      uint64_t n, uint64_t cap, uint64_t min_hole)
 {
 	if (owner->ops != &format_raw)
 		return n;
@@ -99,7 +160,8 @@ static uint64_t same_raw_file(struct copy *c, const struct image *owner, uint64_
 		struct image *next_owner;
 		int64_t m = image_map(c->in, pos + n, cap - n, &next, &next_owner);
 		if (m <= 0 || next_owner != owner ||
-		    (next.kind != EXT_RAW && next.kind != EXT_ZERO))
+		    (next.kind != EXT_RAW && next.kind != EXT_ZERO) ||
+		    (next.kind == EXT_ZERO && (uint64_t)m < min_hole && n + (uint64_t)m < cap))
 			break;
 		n += (uint64_t)m;
 	}
@@ -141,6 +203,7 @@ static int gather_other(struct copy *c, struct image *owner, uint64_t pos, uint6
 	uint64_t cap = len < COPY_BUF_LEN ? len : COPY_BUF_LEN, filled = 0;
 	struct extent ext = { .kind = EXT_OTHER };
 	while (filled < cap) {
+		c->at = pos + filled;
 		int ret = owner->ops->read(owner, pos + filled, c->buf + filled, n);
 		if (ret < 0)
 			return fail(c, COPY_READ, ret);
@@ -154,27 +217,32 @@ static int gather_other(struct copy *c, struct image *owner, uint64_t pos, uint6
 		n = (uint64_t)m;
 	}
 	*done = filled;
+	c->at = pos;
 	return put(c, out_off, c->buf, filled);
 }
 
 static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
-		uint64_t *done)
+		uint64_t *done, bool *data)
 {
 	struct extent ext;
 	struct image *owner;
+	c->at = pos;
 	int64_t n = image_map(c->in, pos, len, &ext, &owner);
 	if (n < 0)
-		return fail(c, COPY_READ, (int)n);
+		return fail(c, COPY_MAP, (int)n);
 	*done = (uint64_t)n;
 	struct image_writer *w = c->out;
 	int ret;
 	if (c->o->base_depth && owner->depth >= c->o->base_depth)
 		return 0; /* the output's backing file has it */
-	if (ext.kind == EXT_ZERO) {
+	*data = ext.kind != EXT_ZERO;
+	if (ext.kind == EXT_ZERO && !w->sparse) {
+		return write_zeros(c, out_off, (uint64_t)n);
+	} else if (ext.kind == EXT_ZERO) {
 		ret = w->ops->zero(w, out_off, (uint64_t)n);
 	} else if (ext.kind == EXT_RAW && w->ops->copy && c->o->host_copy) {
 		if (w->copy_skips_holes)
-			*done = same_raw_file(c, owner, pos, (uint64_t)n, len);
+			*done = same_raw_file(c, owner, pos, (uint64_t)n, len, 0);
 		if (*done == (uint64_t)n && owner->ops != &format_raw)
 			*done = same_stretch(c, owner, &ext, pos, (uint64_t)n, len);
 		ret = w->ops->copy(w, ext.dev, ext.dev_off, out_off, *done,
@@ -185,7 +253,8 @@ static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
 	} else {
 		uint64_t cap = len < COPY_BUF_LEN ? len : COPY_BUF_LEN;
 		if (ext.kind == EXT_RAW && c->o->zero_unit)
-			*done = same_raw_file(c, owner, pos, (uint64_t)n, cap);
+			*done = same_raw_file(c, owner, pos, (uint64_t)n, cap,
+					      2 * c->o->zero_unit);
 		if (ext.kind == EXT_RAW && owner->ops != &format_raw)
 			*done = same_stretch(c, owner, &ext, pos, (uint64_t)n, cap);
 		return through_buffer(c, owner, &ext, pos, out_off, *done);
@@ -195,18 +264,21 @@ static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
 
 int copy_range(struct core_ctx *ctx, struct image *in, uint64_t in_off, uint64_t len,
 	       struct image_writer *out, uint64_t out_off, const struct copy_opts *o,
-	       enum copy_side *failed)
+	       struct copy_failure *failed)
 {
 	struct copy c = { .ctx = ctx, .in = in, .out = out, .o = o, .failed = failed };
-	uint64_t done = 0;
+	uint64_t done = 0, step_max = o->step_max ? o->step_max : COPY_STEP_MAX;
 	int ret = 0;
 	while (done < len && ret == 0) {
 		uint64_t n = 0, want = len - done;
+		bool data = false;
 		ret = step(&c, in_off + done, out_off + done,
-			   want < COPY_STEP_MAX ? want : COPY_STEP_MAX, &n);
+			   want < step_max ? want : step_max, &n, &data);
 		done += n;
+		if (data)
+			c.data_done += n;
 		if (ret == 0 && o->progress)
-			o->progress(o->progress_ctx, done);
+			o->progress(o->progress_ctx, done, c.data_done);
 	}
 	core_free(ctx, c.buf);
 	return ret;

@@ -19,20 +19,30 @@ struct copy_opts {
 			       * output, in data passing through; 0: none */
 	uint32_t base_depth;  /* runs served from this backing depth or deeper
 			       * are left out (convert -B); 0: none */
-	/* Called as the range progresses, with bytes done so far. */
-	void (*progress)(void *ctx, uint64_t done);
+	uint64_t step_max;    /* the most one step (and progress report) covers;
+			       * 0: the engine's own, 1 GiB */
+	/* Called as the range progresses: bytes done so far, and how many of
+	 * them were data (runs that are not holes), for convert's -p. */
+	void (*progress)(void *ctx, uint64_t done, uint64_t data_done);
 	void *progress_ctx;
 };
 
 enum copy_side {
-	COPY_READ = 1,  /* the input failed (mapping or reading) */
-	COPY_WRITE = 2, /* the writer failed */
+	COPY_MAP = 1,   /* the input could not say what a run is */
+	COPY_READ = 2,  /* the input failed reading a run */
+	COPY_WRITE = 3, /* the writer failed */
+};
+
+struct copy_failure {
+	enum copy_side side;
+	uint64_t at;    /* the input offset of the run (or its 4 MiB piece)
+			 * being mapped, read or written */
 };
 
 /* Copies [in_off, in_off+len) of `in` to [out_off, ...) of `out`.  0, or
- * -errno with *failed saying which side. */
+ * -errno with *failed saying which side, where. */
 int copy_range(struct core_ctx *ctx, struct image *in, uint64_t in_off, uint64_t len,
 	       struct image_writer *out, uint64_t out_off, const struct copy_opts *o,
-	       enum copy_side *failed);
+	       struct copy_failure *failed);
 
 #endif

@@ -68,11 +68,12 @@ static int copy_window(struct core_ctx *ctx, const struct cordon_job *job,
 		.host_copy = !(job->flags & CORDON_JOB_NO_HOST_COPY),
 		.zero_unit = out->zero_unit,
 	};
-	enum copy_side failed = 0;
+	struct copy_failure failed = { 0 };
 	int ret = copy_range(ctx, in, win->start, win->end - win->start, out, 0, &o, &failed);
 	if (ret < 0)
 		return core_fail(ctx, ret, "error while %s image file: %s",
-				 failed == COPY_READ ? "reading from input" : "writing to output",
+				 failed.side == COPY_WRITE ? "writing to output"
+							   : "reading from input",
 				 cd_strerror(ret));
 	ret = out->ops->finish(out);
 	if (ret < 0)

@@ -144,8 +144,9 @@ static int raw_create(struct image_writer *w, const struct writer_opts *o)
 	if (ret < 0)
 		return ret;
 	int64_t r = hc->truncate(hc->ctx, w->dev, w->size);
-	/* A fresh file reads zeros: the source's holes need no writing. */
-	w->copy_skips_holes = w->zeroed;
+	/* A fresh file reads zeros: the source's holes need no writing --
+	 * unless every byte is to be allocated (convert -S 0). */
+	w->copy_skips_holes = w->zeroed && w->sparse;
 	/* A device that cannot grow is dd's to word ("Cannot grow device
 	 * files"); a file's ftruncate() failure is qemu's raw create's. */
 	if (r < 0 && (w->zeroed || r != -CD_ENOSPC))
@@ -170,8 +171,9 @@ static int raw_copy(struct image_writer *w, uint32_t src_dev, uint64_t src_off,
 
 static int raw_zero(struct image_writer *w, uint64_t off, uint64_t len)
 {
-	/* A fresh file is already zero: leave a hole. */
-	if (w->zeroed)
+	/* A fresh file is already zero: leave a hole, unless the output is
+	 * to be fully allocated. */
+	if (w->zeroed && w->sparse)
 		return 0;
 	uint64_t bufsz = len < RAW_ZERO_BUF ? len : RAW_ZERO_BUF;
 	uint8_t *zeros = core_alloc(w->ctx, (size_t)bufsz, 16);

@@ -92,7 +92,8 @@ static void fx_init(struct fx *f)
 	memdevs_punch(&f->m, dev, 14 * BLK, 2 * BLK);
 	assert_int_equal(image_open(&f->ctx, dev, "raw", "in.raw", &f->in), 0);
 	f->rec = (struct rec){ 0 };
-	f->out = (struct image_writer){ .ops = &recorder, .ctx = &f->ctx, .priv = &f->rec };
+	f->out = (struct image_writer){ .ops = &recorder, .ctx = &f->ctx, .sparse = true,
+					.priv = &f->rec };
 }
 
 static void fx_free(struct fx *f)
@@ -118,7 +119,7 @@ static void holes_zero_and_data_is_copied_on_the_host(void **state)
 	struct fx f;
 	fx_init(&f);
 	struct copy_opts o = { .host_copy = true };
-	enum copy_side side = 0;
+	struct copy_failure side = { 0 };
 	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
 	assert_int_equal(total(&f.rec, 'c'), 8 * BLK);
 	assert_int_equal(total(&f.rec, 'z'), 8 * BLK);
@@ -141,10 +142,53 @@ static void without_host_copy_data_passes_through(void **state)
 	struct fx f;
 	fx_init(&f);
 	struct copy_opts o = { .host_copy = false };
-	enum copy_side side = 0;
+	struct copy_failure side = { 0 };
 	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
 	assert_int_equal(total(&f.rec, 'w'), 8 * BLK); /* the zero block is data */
 	assert_int_equal(total(&f.rec, 'z'), 8 * BLK);
+	fx_free(&f);
+}
+
+/* A writer that must allocate everything (convert -S 0) gets the holes
+ * written as zeros, never zero(). */
+static void a_dense_writer_gets_holes_as_zeros(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	f.out.sparse = false;
+	struct copy_opts o = { .host_copy = true };
+	struct copy_failure side = { 0 };
+	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
+	assert_int_equal(total(&f.rec, 'z'), 0);
+	assert_int_equal(total(&f.rec, 'w'), 8 * BLK);
+	assert_int_equal(total(&f.rec, 'c'), 8 * BLK);
+	fx_free(&f);
+}
+
+/* step_max bounds each step, so progress comes at least that often. */
+static uint64_t last_done;
+static int n_reports;
+static void count_report(void *ctx, uint64_t done, uint64_t data_done)
+{
+	(void)ctx, (void)data_done;
+	assert_true(done - last_done <= BLK);
+	last_done = done;
+	n_reports++;
+}
+
+static void step_max_bounds_each_step(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	last_done = 0;
+	n_reports = 0;
+	struct copy_opts o = { .host_copy = true, .step_max = BLK, .progress = count_report };
+	struct copy_failure side = { 0 };
+	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
+	assert_int_equal(n_reports, 16);
+	assert_int_equal(last_done, 16 * BLK);
 	fx_free(&f);
 }
 
@@ -156,7 +200,7 @@ static void zero_detection_finds_zero_units(void **state)
 	struct fx f;
 	fx_init(&f);
 	struct copy_opts o = { .host_copy = false, .zero_unit = 512 };
-	enum copy_side side = 0;
+	struct copy_failure side = { 0 };
 	/* the holes and the zero block: 9 blocks */
 	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
 	assert_int_equal(total(&f.rec, 'z'), 9 * BLK);
@@ -181,22 +225,25 @@ static void the_base_depth_is_left_out(void **state)
 	fx_init(&f);
 	f.in.depth = 1; /* as if the image were the output's backing file */
 	struct copy_opts o = { .host_copy = true, .base_depth = 1 };
-	enum copy_side side = 0;
+	struct copy_failure side = { 0 };
 	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
 	assert_int_equal(f.rec.n, 0);
 	fx_free(&f);
 }
 
-static uint64_t seen[64];
+static uint64_t seen[64], seen_data[64];
 static int n_seen;
 
-static void note_progress(void *ctx, uint64_t done)
+static void note_progress(void *ctx, uint64_t done, uint64_t data_done)
 {
 	(void)ctx;
-	if (n_seen < 64)
+	if (n_seen < 64) {
+		seen_data[n_seen] = data_done;
 		seen[n_seen++] = done;
+	}
 }
 
+/* Blocks 1..10: data in 1, 4, 5 and 8, 9; holes between. */
 static void progress_moves_forward_to_the_end(void **state)
 {
 	(void)state;
@@ -204,12 +251,16 @@ static void progress_moves_forward_to_the_end(void **state)
 	fx_init(&f);
 	n_seen = 0;
 	struct copy_opts o = { .host_copy = true, .progress = note_progress };
-	enum copy_side side = 0;
+	struct copy_failure side = { 0 };
 	assert_int_equal(copy_range(&f.ctx, &f.in, BLK, 10 * BLK, &f.out, 0, &o, &side), 0);
 	assert_true(n_seen > 1);
-	for (int i = 1; i < n_seen; i++)
+	for (int i = 1; i < n_seen; i++) {
 		assert_true(seen[i] > seen[i - 1]);
+		assert_true(seen_data[i] >= seen_data[i - 1]);
+		assert_true(seen_data[i] <= seen[i]);
+	}
 	assert_int_equal(seen[n_seen - 1], 10 * BLK);
+	assert_int_equal(seen_data[n_seen - 1], 5 * BLK);
 	fx_free(&f);
 }
 
@@ -219,17 +270,24 @@ static void failures_say_which_side(void **state)
 	struct fx f;
 	fx_init(&f);
 	struct copy_opts o = { .host_copy = false };
-	enum copy_side side = 0;
+	struct copy_failure side = { 0 };
 	f.rec.fail_write = -CD_ENOSPC;
 	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side),
 			 -CD_ENOSPC);
-	assert_int_equal(side, COPY_WRITE);
+	assert_int_equal(side.side, COPY_WRITE);
 	f.rec.fail_write = 0;
 	f.m.fail_read = -CD_EIO;
-	side = 0;
+	side = (struct copy_failure){ 0 };
 	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side),
 			 -CD_EIO);
-	assert_int_equal(side, COPY_READ);
+	assert_int_equal(side.side, COPY_READ);
+	assert_int_equal(side.at, 0);
+	/* Where: the input offset of the run that failed. */
+	side = (struct copy_failure){ 0 };
+	assert_int_equal(copy_range(&f.ctx, &f.in, 4 * BLK, 12 * BLK, &f.out, 0, &o, &side),
+			 -CD_EIO);
+	assert_int_equal(side.side, COPY_READ);
+	assert_int_equal(side.at, 4 * BLK);
 	f.m.fail_read = 0;
 	fx_free(&f);
 }
@@ -243,7 +301,7 @@ static void holes_join_the_copy_where_the_writer_allows(void **state)
 	fx_init(&f);
 	f.out.copy_skips_holes = true;
 	struct copy_opts o = { .host_copy = true };
-	enum copy_side side = 0;
+	struct copy_failure side = { 0 };
 	assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &f.out, 0, &o, &side), 0);
 	assert_int_equal(f.rec.n, 1);
 	assert_int_equal(f.rec.calls[0].op, 's');
@@ -270,7 +328,7 @@ static void the_raw_writer_copies_data_only_on_a_fresh_file(void **state)
 		struct writer_opts wo = { .size = 16 * BLK, .zeroed = zeroed, .min_sparse = 512 };
 		assert_int_equal(writer_open(&f.ctx, "raw", TEST_OUT, &wo, &w), 0);
 		struct copy_opts o = { .host_copy = true };
-		enum copy_side side = 0;
+		struct copy_failure side = { 0 };
 		assert_int_equal(copy_range(&f.ctx, &f.in, 0, 16 * BLK, &w, 0, &o, &side), 0);
 		assert_int_equal(w.ops->finish(&w), 0);
 		const struct memdev *out = &f.m.dev[TEST_OUT];
@@ -296,6 +354,8 @@ int main(void)
 		cmocka_unit_test(the_base_depth_is_left_out),
 		cmocka_unit_test(progress_moves_forward_to_the_end),
 		cmocka_unit_test(failures_say_which_side),
+		cmocka_unit_test(a_dense_writer_gets_holes_as_zeros),
+		cmocka_unit_test(step_max_bounds_each_step),
 		cmocka_unit_test(holes_join_the_copy_where_the_writer_allows),
 		cmocka_unit_test(the_raw_writer_copies_data_only_on_a_fresh_file),
 	};
