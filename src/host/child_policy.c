@@ -261,14 +261,19 @@ static bool same_file(const struct stat *st, dev_t dev, ino_t ino)
 	return st->st_dev == dev && st->st_ino == ino;
 }
 
-/* An image of a chain (the command line's images and backing files: not
- * extents, which name nothing) is st. */
-static bool in_a_chain(const struct host_devices *d, const struct stat *st)
+/* st is an image of from's own chain: from itself or an image it hangs
+ * below (extents name nothing and are not looked at).  Only that chain: two
+ * inputs of one command line may share a backing file. */
+static bool in_the_chain(const struct host_devices *d, uint32_t from, const struct stat *st)
 {
-	for (uint32_t i = 0; i < d->count; i++)
-		if ((d->dev[i].access & DEV_CAN_READ) && d->dev[i].kind != HC_CHILD_EXTENT &&
-		    same_file(st, d->dev[i].st_dev, d->dev[i].st_ino))
+	for (uint32_t i = from, steps = 0; i < d->count && steps < d->count; steps++) {
+		const struct host_device *dev = &d->dev[i];
+		if (dev->kind != HC_CHILD_EXTENT && same_file(st, dev->st_dev, dev->st_ino))
 			return true;
+		if (dev->kind == 0) /* a command line's image: the top */
+			break;
+		i = dev->parent;
+	}
 	return false;
 }
 
@@ -347,7 +352,7 @@ static int64_t attach_resolved(struct attach *a, int pfd, const struct stat *st,
 		return refuse(a, "it is the output of this run");
 	/* A backing chain must not loop; extents may repeat (qemu reads such
 	 * an image), and have no children that could. */
-	if (a->kind == HC_CHILD_BACKING && in_a_chain(d, st))
+	if (a->kind == HC_CHILD_BACKING && in_the_chain(d, a->from_dev, st))
 		return refuse(a, "it is already in the backing chain (a loop)");
 	int fd = reopen_read_only(d, pfd, st);
 	if (fd < 0)

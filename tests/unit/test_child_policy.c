@@ -127,15 +127,20 @@ static int64_t attach(struct fx *f, const char *name)
 }
 
 /* Refused, with a one-line note naming the file and containing `why`. */
-static void refused(struct fx *f, const char *name, const char *why)
+static void refused_from(struct fx *f, uint32_t from, const char *name, const char *why)
 {
 	uint32_t before = f->devs.count;
-	if (attach(f, name) != -1)
+	if (attach_from(f, from, name) != -1)
 		fail_msg("'%s' was attached", name);
 	if (!strstr(f->note, why))
 		fail_msg("'%s': note \"%s\" lacks \"%s\"", name, f->note, why);
 	assert_null(strchr(f->note, '\n'));
 	assert_int_equal(f->devs.count, before);
+}
+
+static void refused(struct fx *f, const char *name, const char *why)
+{
+	refused_from(f, f->in, name, why);
 }
 
 static void read_back(struct fx *f, int64_t dev, const char *want)
@@ -156,12 +161,32 @@ static void files_in_the_image_directory_are_allowed(void **state)
 	assert_int_equal(f->devs.dev[dev].access, DEV_CAN_READ);
 	assert_int_equal(f->devs.dev[dev].kind, HC_CHILD_BACKING);
 	assert_int_equal(f->devs.dev[dev].depth, 1);
-	/* The same file by another name is the same file: a loop. */
-	refused(f, "./base.raw", "already in the backing chain");
-	refused(f, "link-in", "already in the backing chain");
+	/* The base naming itself or the image above it, by any name: a loop. */
+	uint32_t base = (uint32_t)dev;
+	refused_from(f, base, "./base.raw", "already in the backing chain");
+	refused_from(f, base, "link-in", "already in the backing chain");
+	refused_from(f, base, "ov.img", "already in the backing chain");
 	char abs[PATH_MAX * 2];
 	snprintf(abs, sizeof(abs), "%s/base.raw", f->img);
-	refused(f, abs, "already in the backing chain");
+	refused_from(f, base, abs, "already in the backing chain");
+}
+
+/* Two images of one command line (convert's inputs) may share a backing
+ * file: a loop is in one chain only. */
+static void chains_of_two_inputs_may_share_a_base(void **state)
+{
+	struct fx *f = *state;
+	put(f, "img/ov2.img", "overlay 2");
+	char p[PATH_MAX * 2];
+	snprintf(p, sizeof(p), "%s/img/ov2.img", f->root);
+	int second = devices_add_input(&f->devs, strdup(p));
+	assert_true(second >= 0);
+	read_back(f, attach(f, "base.raw"), "base");
+	int64_t again = attach_from(f, (uint32_t)second, "base.raw");
+	read_back(f, again, "base");
+	/* and the second input's chain still sees its own loops */
+	refused_from(f, (uint32_t)again, "ov2.img", "already in the backing chain");
+	free((char *)f->devs.dev[second].name);
 }
 
 static void absolute_and_symlinked_names_inside_are_allowed(void **state)
@@ -374,6 +399,7 @@ int main(void)
 		T(system_trees_are_refused_even_when_allowed),
 		T(only_regular_files_and_nothing_is_opened_first),
 		T(bad_names_and_the_chain_itself),
+		T(chains_of_two_inputs_may_share_a_base),
 		T(hostile_bytes_are_escaped_in_the_note),
 		T(none_refuses_everything),
 		T(the_output_is_never_an_input),
