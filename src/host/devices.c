@@ -207,6 +207,7 @@ int devices_add_derived_output(struct host_devices *d, uint32_t parent, uint32_t
 		snprintf(note, note_len, "Could not create '%s': it is an input", path);
 		return -1;
 	}
+	o->no_flush = p->no_flush; /* an extent file is written as its descriptor */
 	return dev;
 }
 

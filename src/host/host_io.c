@@ -70,7 +70,7 @@ static int64_t copy_bounce(int in_fd, uint64_t in_off, int out_fd, uint64_t out_
 }
 
 int64_t host_copy_range(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off,
-			uint64_t len)
+			uint64_t len, bool writeback)
 {
 	uint64_t done = 0;
 	while (done < len) {
@@ -93,14 +93,16 @@ int64_t host_copy_range(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off
 		/* Start writing this piece to disk while the next is copied, so
 		 * the final flush waits for the tail only.  Advisory: errors show
 		 * up at the flush. */
-		sync_file_range(out_fd, (off64_t)(out_off + done), n, SYNC_FILE_RANGE_WRITE);
+		if (writeback)
+			sync_file_range(out_fd, (off64_t)(out_off + done), n,
+					SYNC_FILE_RANGE_WRITE);
 		done += (uint64_t)n;
 	}
 	return (int64_t)done;
 }
 
 int64_t host_copy_data(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off,
-		       uint64_t len)
+		       uint64_t len, bool writeback)
 {
 	uint64_t done = 0;
 	while (done < len) {
@@ -110,7 +112,7 @@ int64_t host_copy_data(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off,
 			return run < 0 ? run : -EIO;
 		if (is_data) {
 			int64_t n = host_copy_range(in_fd, in_off + done, out_fd, out_off + done,
-						    (uint64_t)run);
+						    (uint64_t)run, writeback);
 			if (n < 0)
 				return n;
 			if (n < run) /* the source ends here: the rest is past it */

@@ -11,9 +11,11 @@
 int64_t host_pread_full(int fd, void *buf, uint64_t len, uint64_t off);
 int64_t host_pwrite_full(int fd, const void *buf, uint64_t len, uint64_t off);
 /* copy_file_range, falling back to pread/pwrite where the kernel can't
- * (other filesystems, devices).  Short only at end of the source. */
+ * (other filesystems, devices).  Short only at end of the source.  With
+ * writeback, each piece is started to disk as the next is copied (for an
+ * output flushed at the end). */
 int64_t host_copy_range(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off,
-			uint64_t len);
+			uint64_t len, bool writeback);
 /* Size of a regular file or a block device. */
 int64_t host_fd_size(int fd);
 /* Regular file: ftruncate.  Device: it must already be large enough
@@ -26,6 +28,6 @@ int64_t host_extent(int fd, uint64_t off, uint64_t len, bool *is_data);
  * and whatever lies past the source's end are left unwritten.  len, or
  * -errno. */
 int64_t host_copy_data(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off,
-		       uint64_t len);
+		       uint64_t len, bool writeback);
 
 #endif

@@ -209,9 +209,11 @@ static enum hc_serve_result serve_copy(struct hc_server *s, struct hc_msg *m)
 	if (fd < 0)
 		return HC_SERVE_VIOLATION;
 	int in = s->devs->dev[m->dev].fd;
+	const struct host_output *out = devices_output(s->devs, m->dev2);
+	bool writeback = out && !out->no_flush;
 	m->ret = m->level & HC_COPY_SKIP_HOLES
-		       ? host_copy_data(in, m->off, fd, m->off2, m->len)
-		       : host_copy_range(in, m->off, fd, m->off2, m->len);
+		       ? host_copy_data(in, m->off, fd, m->off2, m->len, writeback)
+		       : host_copy_range(in, m->off, fd, m->off2, m->len, writeback);
 	return HC_SERVE_CONTINUE;
 }
 

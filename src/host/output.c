@@ -358,8 +358,9 @@ int output_commit(struct host_output *o)
 		output_abort(o);
 		return 0;
 	}
-	/* qemu-img flushes on close; a rename must not publish unwritten data. */
-	if (fdatasync(o->fd) < 0 && errno != EINVAL) {
+	/* qemu-img flushes on close, except with cache mode unsafe; a rename
+	 * must otherwise not publish unwritten data. */
+	if (!o->no_flush && fdatasync(o->fd) < 0 && errno != EINVAL) {
 		report_error("error while writing to output image file: %s", strerror(errno));
 		return -1;
 	}
@@ -367,8 +368,20 @@ int output_commit(struct host_output *o)
 		return 0;
 	sigset_t saved;
 	host_signals_block(&saved);
-	int ret = renameat(o->dir_fd, o->tmp, o->dir_fd, o->base);
-	int err = errno;
+	int ret, err;
+	/* Renaming unflushed data over an existing file makes ext4 (and xfs)
+	 * start writing all of it back at once, before the rename returns
+	 * (the replace-via-rename heuristic), which costs more than the copy.
+	 * Swapping the two names is as atomic, and then the old file, under
+	 * the temporary name, is removed as a failed run's would be. */
+	if (o->no_flush && o->existed &&
+	    renameat2(o->dir_fd, o->tmp, o->dir_fd, o->base, RENAME_EXCHANGE) == 0) {
+		ret = 0;
+		unlinkat(o->dir_fd, o->tmp, 0);
+	} else {
+		ret = renameat(o->dir_fd, o->tmp, o->dir_fd, o->base);
+	}
+	err = errno;
 	if (ret == 0) {
 		host_signals_untrack(o->tmp_slot);
 		o->tmp_slot = -1;

@@ -48,6 +48,8 @@ struct host_output {
 	dev_t st_dev;           /* identity of the file being written */
 	ino_t st_ino;
 	bool existed;           /* the target existed before the run */
+	bool no_flush;          /* cache mode unsafe: no fdatasync at commit, no
+				 * early writeback (convert's default, as qemu) */
 	mode_t mode;            /* the old file's permissions, kept */
 	uid_t uid;
 	gid_t gid;

@@ -53,7 +53,8 @@ static int open_files(const struct run_plan *plan, struct host_devices *devs,
 		int dev = devices_add_output(devs, o->path, o->fmt, o->max_virtual);
 		if (dev < 0)
 			return -1;
-		const struct host_output *out = devices_output(devs, (uint32_t)dev);
+		struct host_output *out = devices_output(devs, (uint32_t)dev);
+		out->no_flush = o->no_flush;
 		job->dev[dev] = (struct cordon_job_dev){
 			.roles = CORDON_DEV_CREATE | CORDON_DEV_WRITE |
 				 (out->kind == OUTPUT_REPLACE ? CORDON_DEV_ZEROED : 0),
@@ -93,13 +94,15 @@ int run_command(const struct run_plan *plan, struct cordon_job *job)
 	sandbox_prewarm(plan->sandbox); /* the VM is made while the files are opened */
 	devices_init(&devs);
 	progress_init(&progress, plan->progress, 1.0f);
+	if (plan->progress) /* qemu-img's first line, before any file is opened */
+		progress_report(&progress, 0, 1);
 	if (open_files(plan, &devs, job) == 0) {
 		struct hc_sinks sinks = { .results = plan->results, .progress = &progress };
 		status = sandbox_run(plan->sandbox, &plan->limits, job, &devs, &sinks);
-		progress_end(&progress);
 		if (status == 0 && commit(&devs) < 0)
 			status = 1;
 	}
+	progress_end(&progress);
 	devices_close(&devs); /* removes every temporary output still there */
 	return status;
 }
