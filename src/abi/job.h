@@ -26,6 +26,7 @@
 
 enum cordon_command {
 	CORDON_CMD_DD = 1,
+	CORDON_CMD_CONVERT = 2,
 };
 
 /* What a job's device is for (bits of cordon_job_dev.roles). */
@@ -62,6 +63,24 @@ struct cordon_dd_job {
 	uint64_t skip;   /* 0..INT64_MAX */
 };
 
+/* convert flags. */
+#define CONVERT_PROGRESS (1u << 0)     /* -p: report progress */
+#define CONVERT_COMPRESS (1u << 1)     /* -c */
+#define CONVERT_BAD_CACHE (1u << 2)    /* -t is no cache mode: qemu says so
+					* once the output is created */
+#define CONVERT_FLAGS (CONVERT_PROGRESS | CONVERT_COMPRESS | CONVERT_BAD_CACHE)
+#define CONVERT_CACHE_NAME_MAX 256u
+
+/* Devices 0..n_in-1 are the inputs, concatenated in that order; the output
+ * is device n_in. */
+struct cordon_convert_job {
+	uint32_t flags;       /* CONVERT_* */
+	uint32_t n_in;        /* 1..CORDON_JOB_DEVS_MAX-1 */
+	uint64_t min_sparse;  /* -S in bytes: a multiple of 512 up to 16 MiB;
+			       * 0: the output fully allocated */
+	char bad_cache[CONVERT_CACHE_NAME_MAX]; /* with CONVERT_BAD_CACHE: -t */
+};
+
 struct cordon_job {
 	uint64_t magic;
 	uint32_t version;
@@ -76,6 +95,7 @@ struct cordon_job {
 	struct cordon_job_dev dev[CORDON_JOB_DEVS_MAX];
 	union {
 		struct cordon_dd_job dd;
+		struct cordon_convert_job convert;
 		uint8_t reserved[1024];
 	} cmd;
 };

@@ -17,5 +17,7 @@ struct cli_cmd {
 
 int cmd_dd(int argc, char **argv);
 void cmd_dd_usage(FILE *f);
+int cmd_convert(int argc, char **argv);
+void cmd_convert_usage(FILE *f);
 
 #endif

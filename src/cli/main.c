@@ -17,6 +17,8 @@
 
 /* Add a command here; nothing else needs to know about it. */
 static const struct cli_cmd commands[] = {
+	{ "convert", cmd_convert, cmd_convert_usage,
+	  "convert disk images to another format, as qemu-img convert" },
 	{ "dd", cmd_dd, cmd_dd_usage, "copy part of a disk image, as qemu-img dd" },
 };
 

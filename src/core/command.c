@@ -5,6 +5,7 @@
  */
 #include "core.h"
 
+#include "convert.h"
 #include "dd.h"
 
 struct core_command {
@@ -17,6 +18,7 @@ struct core_command {
 /* Add a command here; nothing else in core needs to know about it. */
 static const struct core_command commands[] = {
 	{ CORDON_CMD_DD, dd_check, dd_run },
+	{ CORDON_CMD_CONVERT, convert_check, convert_run },
 };
 
 static bool terminated(const char *s, size_t max)

@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from cordon_messages import normalise
+
 TIMEOUT = 300
 
 
@@ -30,13 +32,14 @@ def run(argv, cwd):
                                                                                   "PROG:")
 
 
-def run_both(qemu_img, cordon_bin, sandbox, tmp_path, args, inputs):
-    """`qemu-img dd args` and `cordon dd args` in tmp_path/qemu and
+def run_both_full(qemu_img, cordon_bin, sandbox, tmp_path, command, args, inputs):
+    """`qemu-img COMMAND args` and `cordon COMMAND args` in tmp_path/qemu and
     tmp_path/cordon, each holding inputs ({name: bytes, or a Path to
-    hard-link}): ((status, stderr, directory) of qemu-img, of cordon)."""
+    hard-link}): ((status, stderr normalised, stdout, directory) of
+    qemu-img, of cordon)."""
     res = {}
-    for who, argv in (("qemu", [qemu_img, "dd"]),
-                      ("cordon", [str(cordon_bin), "dd", f"--sandbox={sandbox}"])):
+    for who, argv in (("qemu", [qemu_img, command]),
+                      ("cordon", [str(cordon_bin), command, f"--sandbox={sandbox}"])):
         d = tmp_path / who
         d.mkdir(parents=True, exist_ok=True)
         for name, content in inputs.items():
@@ -44,8 +47,17 @@ def run_both(qemu_img, cordon_bin, sandbox, tmp_path, args, inputs):
                 os.link(content, d / name)
             else:
                 (d / name).write_bytes(content)
-        res[who] = run(argv + list(args), d) + (d,)
+        p = tool(argv + list(args), cwd=d)
+        err = normalise(p.stderr.decode(), "qemu-img" if who == "qemu" else "cordon")
+        err = err.replace("qemu-img:", "PROG:").replace("cordon:", "PROG:")
+        res[who] = (p.returncode, err, p.stdout, d)
     return res["qemu"], res["cordon"]
+
+
+def run_both(qemu_img, cordon_bin, sandbox, tmp_path, args, inputs):
+    """run_both_full() for dd: (status, stderr, directory) of each."""
+    q, c = run_both_full(qemu_img, cordon_bin, sandbox, tmp_path, "dd", args, inputs)
+    return (q[0], q[1], q[3]), (c[0], c[1], c[3])
 
 
 def qemu_info(qemu_img, path, fmt):
