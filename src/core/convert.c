@@ -188,6 +188,30 @@ static int64_t refine_by_file(struct convert *c, const struct image *owner,
 	return n;
 }
 
+/*
+ * qemu's vhdx driver has no block status: the generic layer calls all of
+ * the disk from the offset asked for data, one run.  Runs of a VHDX image
+ * are taken together so.
+ */
+static int64_t vhdx_as_qemu_sees_it(struct convert *c, uint32_t i, const struct image *owner,
+				    struct extent *ext, uint64_t pos, int64_t got)
+{
+	if (owner->ops != &format_vhdx)
+		return got;
+	ext->kind = EXT_RAW;
+	uint64_t size = c->in[i].size;
+	while (pos + (uint64_t)got < size) {
+		struct extent next;
+		struct image *next_owner;
+		int64_t m = image_map(&c->in[i], pos + (uint64_t)got, size - pos - (uint64_t)got,
+				      &next, &next_owner);
+		if (m <= 0 || next_owner != owner)
+			break;
+		got += m;
+	}
+	return got;
+}
+
 static int walk_requests(struct convert *c, uint32_t i, uint64_t *pos, uint64_t upto,
 			 bool report)
 {
@@ -201,6 +225,7 @@ static int walk_requests(struct convert *c, uint32_t i, uint64_t *pos, uint64_t 
 		if (got <= 0)
 			return got < 0 ? (int)got : -CD_EIO;
 		got = refine_by_file(c, owner, &ext, got);
+		got = vhdx_as_qemu_sees_it(c, i, owner, &ext, *pos, got);
 		uint64_t n = round_up_sector(*pos + (uint64_t)got) - *pos;
 		if (n > c->in_size[i] - *pos)
 			n = c->in_size[i] - *pos;
