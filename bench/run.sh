@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Speed of cordon dd as ratios against qemu-img dd, coreutils dd and cp on the
-# same files, in one run.  Timings are medians of hyperfine runs with the
+# Speed of cordon dd as ratios against qemu-img dd, coreutils dd and cp, and
+# of cordon convert against qemu-img convert, on the same files, in one run.  Timings are medians of hyperfine runs with the
 # page cache warm (the input is read once first), outputs removed between
 # runs.  Never used as a pass/fail threshold.
 #
@@ -30,6 +30,11 @@ bench() { # name runs prepare command...
 }
 ratio() { /usr/bin/python3 -c 'import sys; a,b=map(float,sys.argv[1:]); print(f"{a/b:8.2f}x")' "$1" "$2"; }
 ms() { /usr/bin/python3 -c 'import sys; print(f"{float(sys.argv[1])*1000:9.1f} ms")' "$1"; }
+
+# hyperfine -N runs --prepare without a shell too: "rm -f x; sync" would
+# remove nothing.  A script does both.
+printf '#!/bin/sh\nrm -f "$@"; sync\n' > clean.sh
+chmod +x clean.sh
 
 kinds=(process)
 # KVM where /dev/kvm opens for writing; the process sandbox always.
@@ -110,23 +115,23 @@ report() { # cordon's time against the three
 }
 to_raw() { # label fmt image
 	local q qc qs c k
-	q=$(bench "q_$1" 3 "rm -f o.raw; sync" qemu-img dd -f "$2" -O raw bs=1M if="$3" of=o.raw)
-	qc=$(bench "qc_$1" 3 "rm -f o.raw; sync" qemu-img convert -f "$2" -O raw "$3" o.raw)
-	qs=$(bench "qs_$1" 3 "rm -f o.raw; sync" ./convsync.sh -f "$2" -O raw "$3" o.raw)
+	q=$(bench "q_$1" 3 "./clean.sh o.raw" qemu-img dd -f "$2" -O raw bs=1M if="$3" of=o.raw)
+	qc=$(bench "qc_$1" 3 "./clean.sh o.raw" qemu-img convert -f "$2" -O raw "$3" o.raw)
+	qs=$(bench "qs_$1" 3 "./clean.sh o.raw" ./convsync.sh -f "$2" -O raw "$3" o.raw)
 	echo "$3 -> raw: qemu-img dd bs=1M $(ms "$q"), convert $(ms "$qc"), convert + sync $(ms "$qs")"
 	for k in "${kinds[@]}"; do
-		c=$(bench "c_$1_$k" 3 "rm -f o.raw; sync" "$cordon" dd --sandbox="$k" -f "$2" -O raw bs=1M if="$3" of=o.raw)
+		c=$(bench "c_$1_$k" 3 "./clean.sh o.raw" "$cordon" dd --sandbox="$k" -f "$2" -O raw bs=1M if="$3" of=o.raw)
 		report "$k" "$c" "$q" "$qc" "$qs"
 	done
 }
 from_raw() { # label fmt
 	local q qc qs c k
-	q=$(bench "q_$1" 3 "rm -f o.img; sync" qemu-img dd -O "$2" bs=1M if=big.raw of=o.img)
-	qc=$(bench "qc_$1" 3 "rm -f o.img; sync" qemu-img convert -f raw -O "$2" big.raw o.img)
-	qs=$(bench "qs_$1" 3 "rm -f o.img; sync" ./convsync.sh -f raw -O "$2" big.raw o.img)
+	q=$(bench "q_$1" 3 "./clean.sh o.img" qemu-img dd -O "$2" bs=1M if=big.raw of=o.img)
+	qc=$(bench "qc_$1" 3 "./clean.sh o.img" qemu-img convert -f raw -O "$2" big.raw o.img)
+	qs=$(bench "qs_$1" 3 "./clean.sh o.img" ./convsync.sh -f raw -O "$2" big.raw o.img)
 	echo "raw -> $2: qemu-img dd bs=1M $(ms "$q"), convert $(ms "$qc"), convert + sync $(ms "$qs")"
 	for k in "${kinds[@]}"; do
-		c=$(bench "c_$1_$k" 3 "rm -f o.img; sync" "$cordon" dd --sandbox="$k" -O "$2" bs=1M if=big.raw of=o.img)
+		c=$(bench "c_$1_$k" 3 "./clean.sh o.img" "$cordon" dd --sandbox="$k" -O "$2" bs=1M if=big.raw of=o.img)
 		report "$k" "$c" "$q" "$qc" "$qs"
 	done
 }
@@ -152,13 +157,53 @@ to_raw vmdk_sparse vmdk sparse.vmdk
 to_raw vmdk_stream vmdk stream.vmdk
 from_raw to_vmdk vmdk
 
+# cordon convert against qemu-img convert, like for like: both write with
+# cache mode unsafe (convert's default: no flush), so neither waits for the
+# disk; each run starts with the page cache flushed.
+conv() { # label in_fmt input out_fmt
+	local q c k
+	q=$(bench "qcv_$1" 5 "./clean.sh o.img" qemu-img convert -f "$2" -O "$4" "$3" o.img)
+	echo "$3 -> $4: qemu-img convert $(ms "$q")"
+	for k in "${kinds[@]}"; do
+		c=$(bench "ccv_$1_$k" 5 "./clean.sh o.img" "$cordon" convert --sandbox="$k" -f "$2" -O "$4" "$3" o.img)
+		echo "  cordon convert ($k)$(printf '%*s' $((11 - ${#k})) '')$(ms "$c")   qemu-img convert/cordon $(ratio "$q" "$c")"
+	done
+}
+
+echo
+echo "== convert: ${size_mb} MiB, cordon convert against qemu-img convert"
+qemu-img convert -f raw -O qcow2 big.raw dense.qcow2
+# sparse: 1/8 of the disk written, in 1 MiB pieces 8 MiB apart
+/usr/bin/python3 -c '
+import os, sys
+n = int(sys.argv[1])
+f = open("sparse.raw", "wb"); f.truncate(n << 20)
+for i in range(0, n, 8):
+    f.seek(i << 20); f.write(os.urandom(1 << 20))' "$size_mb"
+qemu-img convert -f raw -O qcow2 sparse.raw sparse.qcow2
+cat dense.qcow2 sparse.qcow2 > /dev/null
+conv qcow2_raw qcow2 dense.qcow2 raw
+conv sqcow2_raw qcow2 sparse.qcow2 raw
+conv raw_qcow2 raw big.raw qcow2
+conv vmdk_qcow2 vmdk sparse.vmdk qcow2
+conv qcow2_vhdx qcow2 dense.qcow2 vhdx
+conv vhd_fixed_raw vpc fixed.vhd raw
+conv vhd_dyn_raw vpc dyn.vhd raw
+conv raw_vpc raw big.raw vpc
+conv vhdx_raw vhdx dyn.vhdx raw
+conv raw_vhdx raw big.raw vhdx
+conv vmdk_sparse_raw vmdk sparse.vmdk raw
+conv vmdk_stream_raw vmdk stream.vmdk raw
+conv raw_vmdk raw big.raw vmdk
+rm -f sparse.raw
+
 # The same cases in memory.  On disk every tool that flushes (cordon dd,
 # qemu-img dd, convert + sync) waits for the disk; qemu-img convert alone
 # does not.  In tmpfs a flush costs nothing, so what is left is each tool's
 # own work: reading, parsing, copying, writing.
 if [ "${BENCH_TMPFS:-1}" = 1 ] && [ -d /dev/shm ]; then
 	shm=$(mktemp -d /dev/shm/cordon-bench.XXXXXX)
-	cp big.raw fixed.vhd dyn.vhd dyn.vhdx sparse.vmdk stream.vmdk convsync.sh "$shm"/
+	cp big.raw fixed.vhd dyn.vhd dyn.vhdx sparse.vmdk stream.vmdk convsync.sh clean.sh "$shm"/
 	cd "$shm"
 	echo
 	echo "== in memory (tmpfs, $shm): the same images, no disk"

@@ -239,6 +239,22 @@ def test_several_inputs_are_concatenated(qemu_img, cordon_bin, sandbox, tmp_path
         (MiB + 512) + 3 * MiB + 1024
 
 
+@pytest.mark.parametrize("out_fmt", ["raw", "qcow2"])
+def test_inputs_sharing_a_backing_file(qemu_img, cordon_bin, sandbox, tmp_path_factory,
+                                       tmp_path, out_fmt):
+    """The same overlay twice, and a second overlay over the same base: a
+    base two chains share is no loop."""
+    files = dict(input_files(tmp_path_factory, "qcow2-chain"))
+    p = tool(["qemu-img", "create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2",
+              "other.qcow2"], cwd=files["base.qcow2"].parent)
+    assert p.returncode == 0, p.stderr
+    files["other.qcow2"] = files["base.qcow2"].parent / "other.qcow2"
+    q, c = run_both(qemu_img, cordon_bin, sandbox, tmp_path,
+                    ["-O", out_fmt, "in.img", "in.img", "other.qcow2", "out.img"], files)
+    compare(qemu_img, q, c, "out.img", out_fmt)
+    assert q[0] == 0
+
+
 def test_an_empty_input_among_others(qemu_img, cordon_bin, sandbox, tmp_path):
     inputs = {"e.raw": b"", "a.raw": rand(4096, 1)}
     q, c = run_both(qemu_img, cordon_bin, sandbox, tmp_path,
