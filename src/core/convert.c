@@ -261,10 +261,9 @@ static int count_allocated(struct convert *c)
 	return 0;
 }
 
-static void report_progress(void *opaque, uint64_t done, uint64_t data_done)
+static void report_progress(void *opaque, uint64_t done)
 {
 	struct convert *c = opaque;
-	(void)data_done;
 	/* A map failure here is the copy's to report, on its next step. */
 	(void)walk_requests(c, c->cur_in, &c->cursor, done, true);
 }

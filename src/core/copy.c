@@ -14,7 +14,6 @@ struct copy {
 	const struct copy_opts *o;
 	uint8_t *buf;
 	uint64_t at;        /* input offset of the piece in hand */
-	uint64_t data_done; /* bytes of data runs done */
 	struct copy_failure *failed;
 };
 
@@ -222,7 +221,7 @@ static int gather_other(struct copy *c, struct image *owner, uint64_t pos, uint6
 }
 
 static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
-		uint64_t *done, bool *data)
+		uint64_t *done)
 {
 	struct extent ext;
 	struct image *owner;
@@ -235,7 +234,6 @@ static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
 	int ret;
 	if (c->o->base_depth && owner->depth >= c->o->base_depth)
 		return 0; /* the output's backing file has it */
-	*data = ext.kind != EXT_ZERO;
 	if (ext.kind == EXT_ZERO && !w->sparse) {
 		return write_zeros(c, out_off, (uint64_t)n);
 	} else if (ext.kind == EXT_ZERO) {
@@ -271,14 +269,11 @@ int copy_range(struct core_ctx *ctx, struct image *in, uint64_t in_off, uint64_t
 	int ret = 0;
 	while (done < len && ret == 0) {
 		uint64_t n = 0, want = len - done;
-		bool data = false;
 		ret = step(&c, in_off + done, out_off + done,
-			   want < step_max ? want : step_max, &n, &data);
+			   want < step_max ? want : step_max, &n);
 		done += n;
-		if (data)
-			c.data_done += n;
 		if (ret == 0 && o->progress)
-			o->progress(o->progress_ctx, done, c.data_done);
+			o->progress(o->progress_ctx, done);
 	}
 	core_free(ctx, c.buf);
 	return ret;

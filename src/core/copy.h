@@ -21,9 +21,8 @@ struct copy_opts {
 			       * are left out (convert -B); 0: none */
 	uint64_t step_max;    /* the most one step (and progress report) covers;
 			       * 0: the engine's own, 1 GiB */
-	/* Called as the range progresses: bytes done so far, and how many of
-	 * them were data (runs that are not holes), for convert's -p. */
-	void (*progress)(void *ctx, uint64_t done, uint64_t data_done);
+	/* Called as the range progresses, with bytes done so far. */
+	void (*progress)(void *ctx, uint64_t done);
 	void *progress_ctx;
 };
 
