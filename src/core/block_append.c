@@ -6,10 +6,11 @@
 #include "zero.h"
 
 int block_append_init(struct image_writer *w, struct block_append *a, uint64_t block_size,
-		      int (*allocate)(struct image_writer *, uint64_t, uint64_t *))
+		      int (*allocate)(struct image_writer *, uint64_t, uint64_t *),
+		      void (*release)(struct image_writer *))
 {
 	*a = (struct block_append){ .block_size = block_size, .cur_block = UINT64_MAX,
-				    .allocate = allocate };
+				    .allocate = allocate, .release = release };
 	if (!w->zeroed) {
 		a->zeros = core_alloc(w->ctx, BLOCK_APPEND_ZEROS, 64);
 		if (!a->zeros)
@@ -124,5 +125,24 @@ int block_append_zero(struct image_writer *w, struct block_append *a, uint64_t o
 	int ret = check_range(w, a, off, len, &end);
 	if (ret == 0)
 		a->pos = end;
+	return ret;
+}
+
+int block_append_op_write(struct image_writer *w, uint64_t off, const void *buf,
+			  uint64_t len)
+{
+	struct block_append *a = w->priv;
+	int ret = a ? block_append_write(w, a, off, buf, len) : -CD_EINVAL;
+	if (ret < 0 && a)
+		a->release(w);
+	return ret;
+}
+
+int block_append_op_zero(struct image_writer *w, uint64_t off, uint64_t len)
+{
+	struct block_append *a = w->priv;
+	int ret = a ? block_append_zero(w, a, off, len) : -CD_EINVAL;
+	if (ret < 0 && a)
+		a->release(w);
 	return ret;
 }

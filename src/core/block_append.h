@@ -1,6 +1,6 @@
 /*
  * Outputs made of fixed-size blocks appended in virtual order as dd's data
- * arrives (VHD, VHDX): the shared part of those writers.  A block gets its
+ * arrives (VHD, VHDX, VMDK): the shared part of those writers.  A block gets its
  * place in the file when its first non-zero byte arrives (all-zero blocks
  * never get one); the format records the place (its BAT) in a callback.
  * On a device that does not start as zeros, every byte of an allocated
@@ -20,13 +20,16 @@ struct block_append {
 	uint8_t *zeros;        /* BLOCK_APPEND_ZEROS bytes, devices not zeroed */
 	/* Gives block b its place: the offset of its data in *data_off. */
 	int (*allocate)(struct image_writer *w, uint64_t b, uint64_t *data_off);
+	/* Frees the writer's state (w->priv), after a failed call. */
+	void (*release)(struct image_writer *w);
 };
 
 #define BLOCK_APPEND_ZEROS (256u << 10)
 
 /* Sets up a; 0 or -CD_ENOMEM. */
 int block_append_init(struct image_writer *w, struct block_append *a, uint64_t block_size,
-		      int (*allocate)(struct image_writer *, uint64_t, uint64_t *));
+		      int (*allocate)(struct image_writer *, uint64_t, uint64_t *),
+		      void (*release)(struct image_writer *));
 void block_append_free(struct image_writer *w, struct block_append *a);
 
 /* The writer's write() and zero(), over the virtual disk: 0 or -errno. */
@@ -34,6 +37,12 @@ int block_append_write(struct image_writer *w, struct block_append *a, uint64_t 
 		       const void *buf, uint64_t len);
 int block_append_zero(struct image_writer *w, struct block_append *a, uint64_t off,
 		      uint64_t len);
+/* The same as writer_ops entries, for a writer whose state (w->priv) begins
+ * with its struct block_append: a failure releases the writer, as every
+ * writer's failed call does. */
+int block_append_op_write(struct image_writer *w, uint64_t off, const void *buf,
+			  uint64_t len);
+int block_append_op_zero(struct image_writer *w, uint64_t off, uint64_t len);
 /* Completes the block being filled (finish, or before a new one). */
 int block_append_close_block(struct image_writer *w, struct block_append *a);
 /* Writes len zero bytes at off (the caller's metadata on such devices). */

@@ -54,10 +54,11 @@ int vhdx_create_layout(uint64_t size, struct vhdx_create_layout *l)
 }
 
 struct xw {
+	struct block_append a;  /* the blocks, as data arrives; first:
+				 * block_append_op_write() finds it */
 	struct vhdx_create_layout l;
 	uint64_t data_blocks;   /* payload blocks of the disk */
 	uint64_t next_free;     /* where the next block goes */
-	struct block_append a;  /* the blocks, as data arrives */
 	uint8_t *bat;           /* XW_BAT_WIN little-endian entries */
 	uint64_t bat_win;
 	uint8_t *buf;           /* VHDX_HEADER_BLOCK bytes for the metadata */
@@ -147,18 +148,6 @@ static int xw_allocate(struct image_writer *w, uint64_t b, uint64_t *data_off)
 	*data_off = s->next_free;
 	s->next_free = end;
 	return 0;
-}
-
-static int xw_write(struct image_writer *w, uint64_t off, const void *buf, uint64_t len)
-{
-	struct xw *s = w->priv;
-	return release_on_error(w, s ? block_append_write(w, &s->a, off, buf, len) : -CD_EINVAL);
-}
-
-static int xw_zero(struct image_writer *w, uint64_t off, uint64_t len)
-{
-	struct xw *s = w->priv;
-	return release_on_error(w, s ? block_append_zero(w, &s->a, off, len) : -CD_EINVAL);
 }
 
 /* ---- the structures, written last ------------------------------------- */
@@ -307,7 +296,8 @@ static int xw_create(struct image_writer *w, const struct writer_opts *o)
 		memcpy(s->ids, o->entropy, sizeof(s->ids));
 	s->bat = core_alloc(ctx, XW_BAT_WIN * 8, 64);
 	s->buf = core_alloc(ctx, VHDX_HEADER_BLOCK, 64);
-	if (!s->bat || !s->buf || block_append_init(w, &s->a, s->l.block_size, xw_allocate) < 0)
+	if (!s->bat || !s->buf ||
+	    block_append_init(w, &s->a, s->l.block_size, xw_allocate, xw_release) < 0)
 		return release_on_error(w, -CD_ENOMEM);
 	fill_window(s);
 	ret = writer_create_output(w);
@@ -323,10 +313,10 @@ static int xw_create(struct image_writer *w, const struct writer_opts *o)
 const struct writer_ops vhdx_writer_ops = {
 	.create = xw_create,
 	.abort = xw_release,
-	.write = xw_write,
+	.write = block_append_op_write,
 	/* No host-side copy: data passes through so that zero blocks are
 	 * found and left in the zero state. */
 	.copy = NULL,
-	.zero = xw_zero,
+	.zero = block_append_op_zero,
 	.finish = xw_finish,
 };

@@ -41,8 +41,8 @@ int vmdk_create_layout(uint64_t sectors, struct vmdk_create_layout *l)
 }
 
 struct vw {
+	struct block_append a;  /* first: block_append_op_write() finds it */
 	struct vmdk_create_layout l;
-	struct block_append a;
 	uint64_t next_free;     /* bytes: where the next grain goes */
 	uint32_t *gt;           /* the grain table being filled (LE entries) */
 	uint64_t gt_no;         /* which one */
@@ -115,18 +115,6 @@ static int vw_allocate(struct image_writer *w, uint64_t g, uint64_t *data_off)
 	s->next_free = end;
 	*data_off = at;
 	return 0;
-}
-
-static int vw_write(struct image_writer *w, uint64_t off, const void *buf, uint64_t len)
-{
-	struct vw *s = w->priv;
-	return release_on_error(w, s ? block_append_write(w, &s->a, off, buf, len) : -CD_EINVAL);
-}
-
-static int vw_zero(struct image_writer *w, uint64_t off, uint64_t len)
-{
-	struct vw *s = w->priv;
-	return release_on_error(w, s ? block_append_zero(w, &s->a, off, len) : -CD_EINVAL);
 }
 
 static int vw_finish(struct image_writer *w)
@@ -273,7 +261,7 @@ static int vw_create(struct image_writer *w, const struct writer_opts *o)
 	s->next_free = s->l.grain_offset * VMDK_SECTOR;
 	s->gt = core_alloc(ctx, VMDK_CREATE_GTES * 4, 64);
 	s->dir = core_alloc(ctx, VW_DIR_CHUNK * 4, 64);
-	if (!s->gt || !s->dir || block_append_init(w, &s->a, VW_GRAIN, vw_allocate) < 0)
+	if (!s->gt || !s->dir || block_append_init(w, &s->a, VW_GRAIN, vw_allocate, vw_release) < 0)
 		return release_on_error(w, -CD_ENOMEM);
 	memset(s->gt, 0, VMDK_CREATE_GTES * 4);
 	ret = writer_create_output(w);
@@ -292,9 +280,9 @@ static int vw_create(struct image_writer *w, const struct writer_opts *o)
 const struct writer_ops vmdk_writer_ops = {
 	.create = vw_create,
 	.abort = vw_release,
-	.write = vw_write,
+	.write = block_append_op_write,
 	/* data passes through, so that zero grains are found and left out */
 	.copy = NULL,
-	.zero = vw_zero,
+	.zero = block_append_op_zero,
 	.finish = vw_finish,
 };

@@ -26,10 +26,11 @@
 #define VW_BAT_WIN 4096u           /* entries per BAT window: 8 GiB of disk */
 
 struct vw {
+	struct block_append a;  /* the blocks, as data arrives; first:
+				 * block_append_op_write() finds it */
 	uint64_t entries;       /* BAT entries */
 	uint64_t data_start;    /* first block's bitmap */
 	uint64_t next_free;     /* where the next block goes; then the footer */
-	struct block_append a;  /* the blocks, as data arrives */
 	uint32_t *bat;          /* VW_BAT_WIN big-endian entries */
 	uint64_t bat_win;       /* the window bat holds */
 	uint8_t *footer;        /* VPC_FOOTER_LEN, then the header's 1024 */
@@ -98,18 +99,6 @@ static int vw_allocate(struct image_writer *w, uint64_t b, uint64_t *data_off)
 	s->next_free = end;
 	*data_off = at + VW_BITMAP;
 	return 0;
-}
-
-static int vw_write(struct image_writer *w, uint64_t off, const void *buf, uint64_t len)
-{
-	struct vw *s = w->priv;
-	return release_on_error(w, s ? block_append_write(w, &s->a, off, buf, len) : -CD_EINVAL);
-}
-
-static int vw_zero(struct image_writer *w, uint64_t off, uint64_t len)
-{
-	struct vw *s = w->priv;
-	return release_on_error(w, s ? block_append_zero(w, &s->a, off, len) : -CD_EINVAL);
 }
 
 static int vw_finish(struct image_writer *w)
@@ -204,7 +193,7 @@ static int vw_create(struct image_writer *w, const struct writer_opts *o)
 	s->footer = core_alloc(ctx, VPC_FOOTER_LEN + VPC_DYN_HEADER_LEN, 64);
 	s->bitmap = core_alloc(ctx, VW_BITMAP, 64);
 	if (!s->bat || !s->footer || !s->bitmap ||
-	    block_append_init(w, &s->a, VW_BLOCK, vw_allocate) < 0)
+	    block_append_init(w, &s->a, VW_BLOCK, vw_allocate, vw_release) < 0)
 		return release_on_error(w, -CD_ENOMEM);
 	memset(s->bat, 0xff, VW_BAT_WIN * 4);
 	memset(s->bitmap, 0xff, VW_BITMAP);
@@ -222,10 +211,10 @@ static int vw_create(struct image_writer *w, const struct writer_opts *o)
 const struct writer_ops vpc_writer_ops = {
 	.create = vw_create,
 	.abort = vw_release,
-	.write = vw_write,
+	.write = block_append_op_write,
 	/* No host-side copy: data passes through so that zero blocks are
 	 * found and left unallocated. */
 	.copy = NULL,
-	.zero = vw_zero,
+	.zero = block_append_op_zero,
 	.finish = vw_finish,
 };
