@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "../abi/job.h"
-#include "../core/format.h"
 #include "../host/output_cap.h"
 #include "../host/report.h"
 #include "../host/run.h"
@@ -40,15 +39,6 @@ void cmd_convert_usage(FILE *f)
 	      "Not yet: -c, -o, -B/-F, -n, -l, -r, --salvage, --bitmaps,\n"
 	      "--target-is-zero, --image-opts (refused with a message).\n", f);
 	common_opts_usage(f);
-}
-
-/* As dd: qemu-img looks the -f driver up before it opens the first file. */
-static int check_in_fmt(const struct convert_args *a)
-{
-	if (!a->in_fmt || format_info(a->in_fmt))
-		return 0;
-	report_error("Could not open '%s': Unknown driver '%s'", a->in[0], a->in_fmt);
-	return -1;
 }
 
 static int check_out_name(const struct convert_args *a)
@@ -85,7 +75,7 @@ static void job_init(const struct convert_args *a, struct cordon_job *job)
 static int convert_plan_and_run(const struct convert_args *a)
 {
 	struct run_plan plan = { 0 };
-	if (common_opts_resolve(&a->common, &plan) < 0 || check_in_fmt(a) < 0 ||
+	if (common_opts_resolve(&a->common, &plan) < 0 || check_in_fmt(a->in_fmt, a->in[0]) < 0 ||
 	    check_out_name(a) < 0)
 		return 1;
 	if (a->out_cache == CACHE_INVALID && strlen(a->cache) >= CONVERT_CACHE_NAME_MAX) {

@@ -9,7 +9,6 @@
 
 #include "../abi/job.h"
 #include "../core/dd_window.h"
-#include "../core/format.h"
 #include "../host/output_cap.h"
 #include "../host/report.h"
 #include "../host/run.h"
@@ -32,20 +31,6 @@ void cmd_dd_usage(FILE *f)
 	      "  skip=N               skip N blocks of the input\n"
 	      "Sizes and counts take k, M, G, T, P or E suffixes.\n", f);
 	common_opts_usage(f);
-}
-
-/*
- * qemu-img looks the -f driver up before it opens the file, so "Unknown
- * driver" comes before "No such file".  That order is kept by checking the
- * name here, before the host opens anything; core checks it again (and
- * refuses names qemu knows but cordon cannot read).
- */
-static int check_in_fmt(const struct dd_args *a)
-{
-	if (!a->in_fmt || format_info(a->in_fmt))
-		return 0;
-	report_error("Could not open '%s': Unknown driver '%s'", a->in, a->in_fmt);
-	return -1;
 }
 
 /*
@@ -99,7 +84,7 @@ static int dd_plan_and_run(const struct dd_args *a)
 		return 1;
 	}
 	struct run_plan plan = { 0 };
-	if (common_opts_resolve(&a->common, &plan) < 0 || check_in_fmt(a) < 0 ||
+	if (common_opts_resolve(&a->common, &plan) < 0 || check_in_fmt(a->in_fmt, a->in) < 0 ||
 	    check_out_name(a) < 0)
 		return 1;
 	struct cordon_job job;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/format.h"
 #include "../host/report.h"
 #include "sandbox_opts.h"
 
@@ -100,4 +101,12 @@ void common_opts_usage(FILE *f)
 	      "(default from CORDON_BACKING_ALLOW: none, or DIR:DIR...):\n"
 	      "  --backing-allow=DIR         also allow files under DIR (repeatable)\n"
 	      "  --backing-allow=none        refuse every backing file\n", f);
+}
+
+int check_in_fmt(const char *in_fmt, const char *first_input)
+{
+	if (!in_fmt || format_info(in_fmt))
+		return 0;
+	report_error("Could not open '%s': Unknown driver '%s'", first_input, in_fmt);
+	return -1;
 }

@@ -54,6 +54,14 @@ int common_opts_finish(struct common_opts *o);
 /* The run's sandbox and policy.  0, or -1 after a message. */
 int common_opts_resolve(const struct common_opts *o, struct run_plan *plan);
 void common_opts_free(struct common_opts *o);
+/*
+ * -f, before any file is opened: qemu-img looks the driver up first, so
+ * "Unknown driver" comes before "No such file" for the first input.  Core
+ * checks the name again (and refuses names qemu knows but cordon cannot
+ * read).  0, or -1 after qemu-img's message.
+ */
+int check_in_fmt(const char *in_fmt, const char *first_input);
+
 /* The shared part of every command's help. */
 void common_opts_usage(FILE *f);
 
