@@ -18,7 +18,8 @@
 
 enum hc_op {
 	HC_OP_READ = 1,      /* dev, off, len, buf -> ret bytes read (short at EOF) */
-	HC_OP_WRITE = 2,     /* dev, off, len, buf -> ret bytes written */
+	HC_OP_WRITE = 2,     /* dev, off, len, buf, level = HC_WRITE_* flags ->
+			      * ret bytes written (or, behind, accepted) */
 	HC_OP_COPY = 3,      /* dev -> dev2, off -> off2, len, level = HC_COPY_*
 			      * flags -> ret bytes copied */
 	HC_OP_SIZE = 4,      /* dev -> ret size in bytes */
@@ -48,6 +49,8 @@ enum hc_op {
 				* a new output beside it, named by the host
 				* (src/core/output_names.h), to HC_OP_CREATE;
 				* refused: ret -errno, ret2 = note */
+	HC_OP_SETTLE = 17,   /* -> ret 0 once no write is behind, or the -errno
+			      * of one that failed (HC_WRITE_BEHIND) */
 	HC_OP__COUNT
 };
 
@@ -56,6 +59,20 @@ enum hc_op {
  * and bytes past the source's end count as a hole; ret is then len.  One
  * call for a scattered range instead of one per data run. */
 #define HC_COPY_SKIP_HOLES 1u
+
+/*
+ * HC_OP_WRITE flags.  BEHIND: the host may still be writing when it
+ * replies, so the sandbox reads its next piece meanwhile.  The buffer must
+ * stay unchanged until the next BEHIND write or HC_OP_SETTLE returns (the
+ * host makes one such write at a time, and waits for it before any other
+ * request that could see it: anything but a read or extents of an input,
+ * progress, and a write or copy to other bytes).  A failure is told by the next BEHIND write, which is then
+ * not made (ret -errno, ret2 = HC_WRITE_EARLIER), or by HC_OP_SETTLE.  A
+ * sandbox that exits with status 0 before it was told is a violation: the
+ * output is not published.
+ */
+#define HC_WRITE_BEHIND 1u
+#define HC_WRITE_EARLIER 1u /* ret2: the failure was the write before */
 
 /* What a child file is to the image that names it (HC_OP_OPEN_CHILD). */
 enum hc_child_kind {

@@ -1,10 +1,13 @@
 /* The copy engine (see copy.h). */
 #include "copy.h"
+#include "io.h"
 #include "zero.h"
 
 /* One map step; large so that hostcalls stay rare. */
 #define COPY_STEP_MAX (1ull << 30)
-/* Bounce buffer for runs that must pass through core. */
+/* Bounce buffer for runs that must pass through core: two of them, one
+ * being written behind (io.h) while the next piece is read into the other;
+ * no larger than the range (small images, small sandboxes). */
 #define COPY_BUF_LEN (4u << 20)
 
 struct copy {
@@ -12,15 +15,56 @@ struct copy {
 	struct image *in;
 	struct image_writer *out;
 	const struct copy_opts *o;
-	uint8_t *buf;
+	uint8_t *bufs;      /* n_bufs * buf_len; NULL until a run needs them */
+	uint64_t buf_len;   /* COPY_BUF_LEN, or the range in whole pages */
+	unsigned n_bufs;    /* 2, or 1 in a sandbox too small for two */
+	uint8_t *buf;       /* the one in hand */
+	unsigned cur;       /* its index */
+	uint64_t buf_at[2]; /* input offset each was last filled from */
 	uint64_t at;        /* input offset of the piece in hand */
 	struct copy_failure *failed;
 };
 
 static int fail(struct copy *c, enum copy_side side, int err)
 {
-	*c->failed = (struct copy_failure){ .side = side, .at = c->at };
+	uint64_t at = c->at;
+	/* The write that failed may be an earlier one, written behind from
+	 * either buffer: where its bytes came from.  A buffer holds the input
+	 * from buf_at on, one to one (a hole's zeros: buf_at itself). */
+	const uint8_t *p = side == COPY_WRITE ? io_behind_failed(c->ctx) : NULL;
+	if (p && c->bufs && p >= c->bufs && p < c->bufs + c->n_bufs * c->buf_len) {
+		uint64_t k = (uint64_t)(p - c->bufs);
+		at = c->buf_at[k / c->buf_len] + k % c->buf_len;
+	}
+	*c->failed = (struct copy_failure){ .side = side, .at = at };
 	return err;
+}
+
+/* The next bounce buffer into c->buf, once the write behind that reads
+ * it is done.  0 or -errno. */
+static int take_buffer(struct copy *c)
+{
+	if (!c->bufs) {
+		/* One buffer still copies, each write waiting for the last. */
+		c->n_bufs = 2;
+		c->bufs = core_alloc(c->ctx, 2 * c->buf_len, 4096);
+		if (!c->bufs) {
+			c->n_bufs = 1;
+			c->bufs = core_alloc(c->ctx, c->buf_len, 4096);
+		}
+		if (!c->bufs)
+			return fail(c, COPY_READ, -CD_ENOMEM);
+		io_behind_open(c->ctx, c->bufs, c->n_bufs * c->buf_len);
+		c->cur = c->n_bufs - 1;
+		c->buf_at[0] = c->buf_at[1] = c->at;
+	}
+	c->cur = (c->cur + 1) % c->n_bufs;
+	c->buf = c->bufs + (uint64_t)c->cur * c->buf_len;
+	int ret = io_behind_reuse(c->ctx, c->buf, c->buf_len);
+	if (ret < 0)
+		return fail(c, COPY_WRITE, ret);
+	c->buf_at[c->cur] = c->at;
+	return 0;
 }
 
 /* The piece of [off, off+left) up to the next multiple of unit. */
@@ -101,12 +145,13 @@ static int put(struct copy *c, uint64_t off, const uint8_t *buf, uint64_t len)
  * written as zeros, as qemu writes them. */
 static int write_zeros(struct copy *c, uint64_t out_off, uint64_t len)
 {
-	if (!c->buf && !(c->buf = core_alloc(c->ctx, COPY_BUF_LEN, 4096)))
-		return fail(c, COPY_READ, -CD_ENOMEM);
-	memset(c->buf, 0, len < COPY_BUF_LEN ? len : COPY_BUF_LEN);
+	int ret = take_buffer(c);
+	if (ret < 0)
+		return ret;
+	memset(c->buf, 0, len < c->buf_len ? len : c->buf_len);
 	while (len > 0) {
-		uint64_t chunk = len < COPY_BUF_LEN ? len : COPY_BUF_LEN;
-		int ret = c->out->ops->write(c->out, out_off, c->buf, chunk);
+		uint64_t chunk = len < c->buf_len ? len : c->buf_len;
+		ret = c->out->ops->write(c->out, out_off, c->buf, chunk);
 		if (ret < 0)
 			return fail(c, COPY_WRITE, ret);
 		out_off += chunk;
@@ -118,13 +163,14 @@ static int write_zeros(struct copy *c, uint64_t out_off, uint64_t len)
 static int through_buffer(struct copy *c, struct image *owner, const struct extent *ext,
 			  uint64_t pos, uint64_t out_off, uint64_t len)
 {
-	if (!c->buf && !(c->buf = core_alloc(c->ctx, COPY_BUF_LEN, 4096)))
-		return fail(c, COPY_READ, -CD_ENOMEM);
 	struct extent run = *ext;
 	while (len > 0) {
-		uint64_t chunk = len < COPY_BUF_LEN ? len : COPY_BUF_LEN;
+		uint64_t chunk = len < c->buf_len ? len : c->buf_len;
 		c->at = pos;
-		int ret = image_read_run(owner, &run, pos, c->buf, chunk);
+		int ret = take_buffer(c);
+		if (ret < 0)
+			return ret;
+		ret = image_read_run(owner, &run, pos, c->buf, chunk);
 		if (ret < 0)
 			return fail(c, COPY_READ, ret);
 		if ((ret = put(c, out_off, c->buf, chunk)) < 0)
@@ -191,19 +237,21 @@ static uint64_t same_stretch(struct copy *c, const struct image *owner,
 /*
  * Runs only owner's read() serves (compressed grains and clusters), read
  * one after another into the buffer: one write for a buffer of them, not
- * one per run.  The first run, of n bytes (< COPY_BUF_LEN), is at pos;
+ * one per run.  The first run, of n bytes (< buf_len), is at pos;
  * *done is what was put.
  */
 static int gather_other(struct copy *c, struct image *owner, uint64_t pos, uint64_t out_off,
 			uint64_t n, uint64_t len, uint64_t *done)
 {
-	if (!c->buf && !(c->buf = core_alloc(c->ctx, COPY_BUF_LEN, 4096)))
-		return fail(c, COPY_READ, -CD_ENOMEM);
-	uint64_t cap = len < COPY_BUF_LEN ? len : COPY_BUF_LEN, filled = 0;
+	c->at = pos;
+	int ret = take_buffer(c);
+	if (ret < 0)
+		return ret;
+	uint64_t cap = len < c->buf_len ? len : c->buf_len, filled = 0;
 	struct extent ext = { .kind = EXT_OTHER };
 	while (filled < cap) {
 		c->at = pos + filled;
-		int ret = owner->ops->read(owner, pos + filled, c->buf + filled, n);
+		ret = owner->ops->read(owner, pos + filled, c->buf + filled, n);
 		if (ret < 0)
 			return fail(c, COPY_READ, ret);
 		filled += n;
@@ -246,10 +294,10 @@ static int step(struct copy *c, uint64_t pos, uint64_t out_off, uint64_t len,
 		ret = w->ops->copy(w, ext.dev, ext.dev_off, out_off, *done,
 				   w->copy_skips_holes && owner->ops == &format_raw &&
 				   *done > (uint64_t)n);
-	} else if (ext.kind == EXT_OTHER && (uint64_t)n < COPY_BUF_LEN) {
+	} else if (ext.kind == EXT_OTHER && (uint64_t)n < c->buf_len) {
 		return gather_other(c, owner, pos, out_off, (uint64_t)n, len, done);
 	} else {
-		uint64_t cap = len < COPY_BUF_LEN ? len : COPY_BUF_LEN;
+		uint64_t cap = len < c->buf_len ? len : c->buf_len;
 		if (ext.kind == EXT_RAW && c->o->zero_unit)
 			*done = same_raw_file(c, owner, pos, (uint64_t)n, cap,
 					      2 * c->o->zero_unit);
@@ -264,7 +312,9 @@ int copy_range(struct core_ctx *ctx, struct image *in, uint64_t in_off, uint64_t
 	       struct image_writer *out, uint64_t out_off, const struct copy_opts *o,
 	       struct copy_failure *failed)
 {
-	struct copy c = { .ctx = ctx, .in = in, .out = out, .o = o, .failed = failed };
+	struct copy c = { .ctx = ctx, .in = in, .out = out, .o = o, .failed = failed,
+			  .buf_len = len < COPY_BUF_LEN ? (len + 4095) & ~(uint64_t)4095
+							: COPY_BUF_LEN };
 	uint64_t done = 0, step_max = o->step_max ? o->step_max : COPY_STEP_MAX;
 	int ret = 0;
 	while (done < len && ret == 0) {
@@ -275,6 +325,11 @@ int copy_range(struct core_ctx *ctx, struct image *in, uint64_t in_off, uint64_t
 		if (ret == 0 && o->progress)
 			o->progress(o->progress_ctx, done);
 	}
-	core_free(ctx, c.buf);
+	/* Nothing is left behind: the caller's next step may be the output's
+	 * metadata, or the end of the run. */
+	int settled = io_behind_close(ctx);
+	if (ret == 0 && settled < 0)
+		ret = fail(&c, COPY_WRITE, settled);
+	core_free(ctx, c.bufs);
 	return ret;
 }

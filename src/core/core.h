@@ -36,6 +36,14 @@ struct core_ctx {
 	char err[CORE_ERR_MAX];
 	uint32_t err_note;
 	char hint[CORE_HINT_MAX];
+	/* io.h's write-behind window. */
+	struct io_behind {
+		const uint8_t *lo, *hi; /* io_write may write [lo, hi) behind */
+		const uint8_t *buf;     /* the write behind, [buf, buf+len); NULL: none */
+		uint64_t len;
+		const uint8_t *failed;  /* where the write behind that failed read
+					 * from, when that was the last failure told */
+	} behind;
 };
 
 void core_ctx_init(struct core_ctx *ctx, const struct core_env *env);

@@ -22,6 +22,15 @@ struct hostcalls {
 			uint64_t len);
 	int64_t (*write)(void *ctx, uint32_t dev, uint64_t off, const void *buf,
 			 uint64_t len);
+	/* As write, but the host may still be writing when it returns
+	 * (HC_WRITE_BEHIND): buf stays unchanged until the next write_behind
+	 * or settle returns.  A failure of the write before is told here
+	 * (*earlier set; this one is not made) or by settle.  Use io.h's
+	 * window, not this. */
+	int64_t (*write_behind)(void *ctx, uint32_t dev, uint64_t off, const void *buf,
+				uint64_t len, bool *earlier);
+	/* Waits for the write behind: 0, or its -errno. */
+	int64_t (*settle)(void *ctx);
 	/* Host-side copy between devices; bytes copied, short at end of file
 	 * (flags: HC_COPY_*, hostcall_abi.h). */
 	int64_t (*copy)(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,

@@ -58,6 +58,27 @@ static int64_t cl_write(void *ctx, uint32_t dev, uint64_t off, const void *buf,
 	return hc_client_send(c, &req, NULL);
 }
 
+static int64_t cl_write_behind(void *ctx, uint32_t dev, uint64_t off, const void *buf,
+			       uint64_t len, bool *earlier)
+{
+	struct hc_client *c = ctx;
+	struct hc_msg req = { .op = HC_OP_WRITE, .dev = dev, .off = off, .len = len,
+			      .level = HC_WRITE_BEHIND };
+	*earlier = false;
+	if (buf_offset(c, buf, len, &req.buf) < 0)
+		return -CD_EFAULT;
+	uint64_t ret2 = 0;
+	int64_t ret = hc_client_send(c, &req, &ret2);
+	*earlier = ret < 0 && ret2 == HC_WRITE_EARLIER;
+	return ret;
+}
+
+static int64_t cl_settle(void *ctx)
+{
+	struct hc_msg req = { .op = HC_OP_SETTLE };
+	return hc_client_send(ctx, &req, NULL);
+}
+
 static int64_t cl_copy(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
 		       uint64_t dst_off, uint64_t len, uint32_t flags)
 {
@@ -191,6 +212,8 @@ void hc_client_table(struct hc_client *c, struct hostcalls *t)
 		.ctx = c,
 		.read = cl_read,
 		.write = cl_write,
+		.write_behind = cl_write_behind,
+		.settle = cl_settle,
 		.copy = cl_copy,
 		.size = cl_size,
 		.truncate = cl_truncate,

@@ -32,8 +32,10 @@ struct confine_plan {
  * status after printing which call it was (SIGSYS handler). */
 #define SECCOMP_HOST_TRAP_STATUS 1
 
-/* Landlock, then seccomp.  0, or -errno when seccomp could not be installed
- * (Landlock is best effort: a kernel without it keeps the seccomp layer). */
+/* Landlock, then the write-behind worker (write_behind.h: made here so it
+ * inherits Landlock's domain), then seccomp for every thread (TSYNC).  0, or
+ * -errno when seccomp could not be installed (Landlock is best effort: a
+ * kernel without it keeps the seccomp layer). */
 int host_confine(const struct confine_plan *plan);
 
 /* Each layer alone (host_confine calls both; tests call them apart). */

@@ -23,6 +23,7 @@
 #include "image_lock.h"
 #include "report.h"
 #include "text_escape.h"
+#include "write_behind.h"
 
 _Static_assert(CD_EINVAL == EINVAL && CD_ENOSPC == ENOSPC && CD_EFAULT == EFAULT &&
 	       CD_ENOTSUP == ENOTSUP && CD_EFBIG == EFBIG && CD_EACCES == EACCES &&
@@ -39,6 +40,7 @@ static const char *const op_names[HC_OP__COUNT] = {
 	[HC_OP_CREATE] = "create", [HC_OP_DEV_INFO] = "dev_info",
 	[HC_OP_EXTENTS] = "extents", [HC_OP_RESULT] = "result",
 	[HC_OP_PROGRESS] = "progress", [HC_OP_ADD_OUTPUT] = "add_output",
+	[HC_OP_SETTLE] = "settle",
 };
 
 void hc_server_init(struct hc_server *s, struct host_devices *devs,
@@ -54,8 +56,20 @@ void hc_server_init(struct hc_server *s, struct host_devices *devs,
 	s->exit_status = 1;
 }
 
+/* Waits for the write behind, if any; a failure is kept until told. */
+static void drain(struct hc_server *s)
+{
+	if (!s->behind)
+		return;
+	int64_t r = write_behind_wait();
+	s->behind = false;
+	if (r < 0 && s->behind_err == 0)
+		s->behind_err = r;
+}
+
 void hc_server_fini(struct hc_server *s)
 {
+	drain(s);
 	for (uint32_t i = 0; i < s->n_notes; i++)
 		free(s->notes[i]);
 	s->n_notes = 0;
@@ -181,6 +195,8 @@ static void print_message(struct hc_server *s, const struct hc_msg *m)
 static enum hc_serve_result serve_io(struct hc_server *s, struct hc_msg *m)
 {
 	bool is_read = m->op == HC_OP_READ;
+	if (!is_read && (m->level & ~HC_WRITE_BEHIND))
+		return violation(s, "write with unknown flags 0x%x", m->level);
 	if (check_dev(s, m, m->dev, is_read ? DEV_CAN_READ : DEV_CAN_WRITE) < 0 ||
 	    check_range(s, m, m->off, m->len, HC_MAX_IO_LEN, true) < 0)
 		return HC_SERVE_VIOLATION;
@@ -192,8 +208,62 @@ static enum hc_serve_result serve_io(struct hc_server *s, struct hc_msg *m)
 	int fd = output_fd(s, m, m->dev, m->off + m->len);
 	if (fd < 0)
 		return HC_SERVE_VIOLATION;
-	m->ret = host_pwrite_full(fd, buf, m->len, m->off);
+	if (!(m->level & HC_WRITE_BEHIND) || !write_behind_running()) {
+		m->ret = host_pwrite_full(fd, buf, m->len, m->off);
+		return HC_SERVE_CONTINUE;
+	}
+	drain(s);
+	if (s->behind_err) { /* told now; this write is not made */
+		m->ret = s->behind_err;
+		m->ret2 = HC_WRITE_EARLIER;
+		s->behind_err = 0;
+		return HC_SERVE_CONTINUE;
+	}
+	write_behind_submit(fd, buf, m->len, m->off);
+	s->behind = true;
+	s->behind_dev = m->dev;
+	s->behind_off = m->off;
+	s->behind_end = m->off + m->len;
+	m->ret = (int64_t)m->len;
 	return HC_SERVE_CONTINUE;
+}
+
+static enum hc_serve_result serve_settle(struct hc_server *s, struct hc_msg *m)
+{
+	drain(s);
+	m->ret = s->behind_err;
+	s->behind_err = 0;
+	return HC_SERVE_CONTINUE;
+}
+
+/* Whether [off, off + len) of dev misses the write behind. */
+static bool misses_behind(const struct hc_server *s, uint32_t dev, uint64_t off,
+			  uint64_t len)
+{
+	return dev != s->behind_dev || off >= s->behind_end ||
+	       (len <= OFF_MAX && off <= OFF_MAX - len && off + len <= s->behind_off);
+}
+
+/* Whether a request may pass a write behind: reads of inputs (the point of
+ * writing behind), progress, and writes and copies to other bytes (a
+ * writer's metadata between two pieces of data: the two pwrites are
+ * ordered by nothing but their ranges, which do not meet).  Anything else
+ * could see the write, or end the run: it waits for it. */
+static bool passes_behind(const struct hc_server *s, const struct hc_msg *m)
+{
+	switch (m->op) {
+	case HC_OP_PROGRESS:
+		return true;
+	case HC_OP_WRITE:
+		return (m->level & HC_WRITE_BEHIND) || misses_behind(s, m->dev, m->off, m->len);
+	case HC_OP_COPY:
+		return misses_behind(s, m->dev2, m->off2, m->len);
+	case HC_OP_READ:
+	case HC_OP_EXTENTS:
+		return m->dev < s->devs->count && !(s->devs->dev[m->dev].access & DEV_CAN_WRITE);
+	default:
+		return false;
+	}
 }
 
 static enum hc_serve_result serve_copy(struct hc_server *s, struct hc_msg *m)
@@ -464,6 +534,7 @@ static const serve_fn servers[HC_OP__COUNT] = {
 	[HC_OP_RESULT] = serve_result,
 	[HC_OP_PROGRESS] = serve_progress,
 	[HC_OP_ADD_OUTPUT] = serve_add_output,
+	[HC_OP_SETTLE] = serve_settle,
 };
 
 enum hc_serve_result hc_server_handle(struct hc_server *s)
@@ -474,10 +545,15 @@ enum hc_serve_result hc_server_handle(struct hc_server *s)
 	memcpy(&m, s->region + HC_REGION_MAILBOX_OFF, sizeof(m));
 	m.ret = -EINVAL;
 	m.ret2 = 0;
+	if (!passes_behind(s, &m))
+		drain(s);
 
 	if (m.op == HC_OP_EXIT) {
 		if (m.off > 255)
 			return violation(s, "exit with status %llu", (unsigned long long)m.off);
+		if (m.off == 0 && s->behind_err)
+			return violation(s, "exit with status 0 before it was told that a "
+					 "write failed (%s)", strerror((int)-s->behind_err));
 		s->exit_status = (int)m.off;
 		return HC_SERVE_EXIT;
 	}

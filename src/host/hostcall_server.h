@@ -6,6 +6,7 @@
 #ifndef CORDON_HOST_HOSTCALL_SERVER_H
 #define CORDON_HOST_HOSTCALL_SERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "devices.h"
@@ -41,6 +42,12 @@ struct hc_server {
 	char *notes[HC_MAX_NOTES];
 	uint32_t n_notes;
 	struct hc_sinks sinks;
+	/* HC_WRITE_BEHIND: a write is with the worker (write_behind.h), and
+	 * the -errno of one that failed and was not told yet (0: none). */
+	bool behind;
+	uint32_t behind_dev;
+	uint64_t behind_off, behind_end;
+	int64_t behind_err;
 	int exit_status;
 	char violation[256];
 };
@@ -48,7 +55,8 @@ struct hc_server {
 void hc_server_init(struct hc_server *s, struct host_devices *devs,
 		    const struct hc_sinks *sinks, uint8_t *region, uint64_t region_len);
 enum hc_serve_result hc_server_handle(struct hc_server *s);
-/* Frees the notes. */
+/* Waits for a write behind (the region must stay mapped until then) and
+ * frees the notes. */
 void hc_server_fini(struct hc_server *s);
 
 /* The longest note text kept: a lock conflict or a refusal naming a path. */

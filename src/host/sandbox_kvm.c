@@ -582,8 +582,8 @@ int sandbox_kvm_run(const struct sandbox_limits *lim, const struct cordon_job *j
 		st = vmm_loop(&v);
 	test_timing("setup+run", t0);
 	watchdog_disarm(&v);
+	hc_server_fini(&v.server); /* before guest memory goes: a write behind reads it */
 	vm_destroy(&v.vm);
-	hc_server_fini(&v.server);
 	free(owned);
 
 	if (!started)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "host_signals.h"
+#include "write_behind.h"
 
 #define X32_SYSCALL_BIT 0x40000000u
 
@@ -107,7 +108,8 @@ static const struct {
 	{ SYS_kill, KILL_CHILD },
 	{ SYS_wait4, ALLOW },
 	{ SYS_clock_gettime, ALLOW },
-	{ SYS_futex, ALLOW },            /* libc locks (stdio) */
+	{ SYS_futex, ALLOW },            /* libc locks (stdio), the write-behind
+					  * worker's hand-over (write_behind.c) */
 	{ SYS_exit, ALLOW },
 	{ SYS_exit_group, ALLOW },
 };
@@ -296,5 +298,8 @@ int host_confine(const struct confine_plan *plan)
 {
 	int ll = landlock_host_install(plan);
 	(void)ll; /* best effort: what holds without it is in docs/sandbox.md */
+	/* Here, so that it inherits Landlock's domain and gets the filter by
+	 * TSYNC; without it writes are made in this thread (write_behind.h). */
+	(void)write_behind_start();
 	return seccomp_host_install(plan);
 }

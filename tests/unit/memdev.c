@@ -60,23 +60,83 @@ static int64_t md_read(void *ctx, uint32_t dev, uint64_t off, void *buf, uint64_
 	return (int64_t)n;
 }
 
-static int64_t md_write(void *ctx, uint32_t dev, uint64_t off, const void *buf,
-			uint64_t len)
+static int64_t put(struct memdevs *m, struct memdev *d, uint64_t off, const void *buf,
+		   uint64_t len)
 {
-	struct memdevs *m = ctx;
-	m->calls[HC_OP_WRITE]++;
-	check_buffer(m, buf, len);
-	struct memdev *d = get(m, dev, true);
-	if (!d || len > HC_MAX_IO_LEN || !d->created) {
-		m->violations += d != NULL;
-		return -CD_EINVAL;
-	}
 	int ret = grow(d, off + len);
 	if (ret < 0)
 		return ret;
 	memcpy(d->data + off, buf, len);
 	m->written += len;
 	return (int64_t)len;
+}
+
+/* Makes the write behind, as the host does before a request that could
+ * see it; a failure is kept until told. */
+static void drain(struct memdevs *m)
+{
+	if (!m->behind.pending)
+		return;
+	m->behind.pending = false;
+	m->behind_writes++;
+	bool fails = m->fail_behind && m->behind.off == m->fail_behind_off;
+	int64_t r = fails ? m->fail_behind
+			  : put(m, &m->dev[m->behind.dev], m->behind.off, m->behind.buf,
+				m->behind.len);
+	if (r < 0 && m->behind.err == 0)
+		m->behind.err = r;
+}
+
+static int64_t md_write(void *ctx, uint32_t dev, uint64_t off, const void *buf,
+			uint64_t len)
+{
+	struct memdevs *m = ctx;
+	m->calls[HC_OP_WRITE]++;
+	drain(m);
+	check_buffer(m, buf, len);
+	struct memdev *d = get(m, dev, true);
+	if (!d || len > HC_MAX_IO_LEN || !d->created) {
+		m->violations += d != NULL;
+		return -CD_EINVAL;
+	}
+	return put(m, d, off, buf, len);
+}
+
+static int64_t md_write_behind(void *ctx, uint32_t dev, uint64_t off, const void *buf,
+			       uint64_t len, bool *earlier)
+{
+	struct memdevs *m = ctx;
+	m->calls[HC_OP_WRITE]++;
+	*earlier = false;
+	check_buffer(m, buf, len);
+	struct memdev *d = get(m, dev, true);
+	if (!d || len > HC_MAX_IO_LEN || !d->created) {
+		m->violations += d != NULL;
+		return -CD_EINVAL;
+	}
+	drain(m);
+	if (m->behind.err) {
+		int64_t err = m->behind.err;
+		m->behind.err = 0;
+		*earlier = true;
+		return err;
+	}
+	m->behind.pending = true;
+	m->behind.dev = dev;
+	m->behind.off = off;
+	m->behind.len = len;
+	m->behind.buf = buf;
+	return (int64_t)len;
+}
+
+static int64_t md_settle(void *ctx)
+{
+	struct memdevs *m = ctx;
+	m->calls[HC_OP_SETTLE]++;
+	drain(m);
+	int64_t err = m->behind.err;
+	m->behind.err = 0;
+	return err;
 }
 
 /* HC_COPY_SKIP_HOLES: only the source's data blocks, past its end nothing. */
@@ -107,6 +167,7 @@ static int64_t md_copy(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
 {
 	struct memdevs *m = ctx;
 	m->calls[HC_OP_COPY]++;
+	drain(m);
 	struct memdev *s = get(m, src, false), *d = get(m, dst, true);
 	if (!s || !d || len > HC_MAX_COPY_LEN || !d->created || (flags & ~HC_COPY_SKIP_HOLES)) {
 		m->violations += s && d;
@@ -130,6 +191,8 @@ static int64_t md_copy(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
 static int64_t md_size(void *ctx, uint32_t dev)
 {
 	struct memdevs *m = ctx;
+	if (dev < m->count && m->dev[dev].output)
+		drain(m);
 	if (dev >= m->count) {
 		m->violations++;
 		return -CD_EINVAL;
@@ -140,6 +203,7 @@ static int64_t md_size(void *ctx, uint32_t dev)
 static int64_t md_truncate(void *ctx, uint32_t dev, uint64_t size)
 {
 	struct memdevs *m = ctx;
+	drain(m);
 	struct memdev *d = get(m, dev, true);
 	if (!d || !d->created) {
 		m->violations += d != NULL;
@@ -255,6 +319,7 @@ static int64_t md_lock(void *ctx, uint32_t dev, uint32_t kind, uint32_t *noted)
 static int64_t md_create(void *ctx, uint32_t dev, uint64_t size, uint32_t *noted)
 {
 	struct memdevs *m = ctx;
+	drain(m);
 	(void)size;
 	*noted = 0;
 	struct memdev *d = get(m, dev, true);
@@ -298,6 +363,7 @@ static int64_t md_add_output(void *ctx, uint32_t dev, uint32_t rule, uint32_t in
 			     uint32_t *noted)
 {
 	struct memdevs *m = ctx;
+	drain(m);
 	*noted = 0;
 	struct memdev *parent = get(m, dev, true);
 	if (!parent || m->count == MEMDEV_MAX || rule < HC_NAME_SPLIT_SPARSE ||
@@ -389,6 +455,11 @@ static void md_free(void *ctx, void *ptr)
 	struct memdevs *m = ctx;
 	for (size_t i = 0; i < m->nblocks; i++) {
 		if (m->blocks[i].p == ptr) {
+			/* The host would still read a write behind from it. */
+			const uint8_t *b = m->behind.buf;
+			if (m->behind.pending && b >= m->blocks[i].p &&
+			    b < m->blocks[i].p + m->blocks[i].len)
+				m->violations++;
 			m->blocks[i] = m->blocks[--m->nblocks];
 			break;
 		}
@@ -402,6 +473,7 @@ void memdevs_init(struct memdevs *m)
 	memset(m, 0, sizeof(*m));
 	m->table = (struct hostcalls){
 		.ctx = m, .read = md_read, .write = md_write, .copy = md_copy,
+		.write_behind = md_write_behind, .settle = md_settle,
 		.size = md_size, .truncate = md_truncate, .extents = md_extents,
 		.open_child = md_open_child,
 		.lock = md_lock,

@@ -60,6 +60,20 @@ struct memdevs {
 	int locks;           /* lock hostcalls served */
 	struct result_store results; /* checked as the host checks them */
 	uint64_t progress_done, progress_total;
+	/* The write behind (HC_WRITE_BEHIND), made only when the host would
+	 * have to finish it: at the next write behind, settle, or request on an
+	 * output.  Its bytes are taken then, so a caller that changes the
+	 * buffer too early writes the wrong data, as with the real host. */
+	struct {
+		bool pending;
+		uint32_t dev;
+		uint64_t off, len;
+		const uint8_t *buf;
+		int64_t err;      /* a failure not told yet */
+	} behind;
+	int fail_behind;     /* -errno: the write behind at fail_behind_off fails */
+	uint64_t fail_behind_off;
+	int behind_writes;   /* writes made behind */
 	uint64_t mem_cap;    /* allocator cap in bytes (0 = none) */
 	uint64_t mem_used;
 	/* Live allocations: a read/write buffer must lie in one of them, as in

@@ -338,6 +338,61 @@ static void the_raw_writer_copies_data_only_on_a_fresh_file(void **state)
 	}
 }
 
+/* A dense input of several bounce buffers through the raw writer: each
+ * buffer is written behind while the next is read (memdev takes a write's
+ * bytes only when the host would have to finish it, so a buffer refilled
+ * too early shows in the output), nothing is left behind at the end, and a
+ * write that fails names its own piece, whichever call was told. */
+#define BEHIND_LEN (20u << 20)
+static void writes_behind_the_next_read(void **state)
+{
+	(void)state;
+	uint8_t *data = malloc(BEHIND_LEN);
+	for (uint64_t i = 0; i < BEHIND_LEN; i++)
+		data[i] = (uint8_t)(i / 4096 * 7 + i % 251 + 1);
+	/* No failure (twice: the second in a sandbox with room for one
+	 * buffer only, where each write waits for the last), then failures. */
+	uint64_t fail_at[] = { UINT64_MAX, UINT64_MAX, 0, 8u << 20, 16u << 20 };
+	for (size_t k = 0; k < sizeof(fail_at) / sizeof(fail_at[0]); k++) {
+		struct memdevs m;
+		memdevs_init(&m);
+		if (k == 1)
+			m.mem_cap = 6u << 20;
+		struct core_ctx ctx;
+		core_ctx_init(&ctx, &m.env);
+		uint32_t dev = memdevs_add_input(&m, data, BEHIND_LEN);
+		struct image in;
+		assert_int_equal(image_open(&ctx, dev, "raw", "in.raw", &in), 0);
+		struct image_writer w;
+		struct writer_opts wo = { .size = BEHIND_LEN, .zeroed = true, .min_sparse = 512 };
+		assert_int_equal(writer_open(&ctx, "raw", TEST_OUT, &wo, &w), 0);
+		struct copy_opts o = { .zero_unit = 4096 };
+		struct copy_failure side = { 0 };
+		if (fail_at[k] != UINT64_MAX) {
+			m.fail_behind = -CD_ENOSPC;
+			m.fail_behind_off = fail_at[k];
+			assert_int_equal(copy_range(&ctx, &in, 0, BEHIND_LEN, &w, 0, &o, &side),
+					 -CD_ENOSPC);
+			assert_int_equal(side.side, COPY_WRITE);
+			assert_int_equal(side.at, fail_at[k]);
+			w.ops->abort(&w);
+		} else {
+			assert_int_equal(copy_range(&ctx, &in, 0, BEHIND_LEN, &w, 0, &o, &side), 0);
+			assert_int_equal(w.ops->finish(&w), 0);
+			assert_int_equal(m.behind_writes, BEHIND_LEN / (4u << 20));
+			assert_int_equal(m.dev[TEST_OUT].size, BEHIND_LEN);
+			assert_memory_equal(m.dev[TEST_OUT].data, data, BEHIND_LEN);
+		}
+		assert_false(m.behind.pending);
+		assert_int_equal(m.behind.err, 0); /* every failure was told */
+		image_close(&in);
+		assert_int_equal(m.mem_used, 0);
+		assert_int_equal(m.violations, 0);
+		memdevs_free(&m);
+	}
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +406,7 @@ int main(void)
 		cmocka_unit_test(step_max_bounds_each_step),
 		cmocka_unit_test(holes_join_the_copy_where_the_writer_allows),
 		cmocka_unit_test(the_raw_writer_copies_data_only_on_a_fresh_file),
+		cmocka_unit_test(writes_behind_the_next_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

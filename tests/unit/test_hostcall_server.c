@@ -21,6 +21,7 @@
 
 #include "../../src/abi/job.h"
 #include "../../src/host/hostcall_server.h"
+#include "../../src/host/write_behind.h"
 
 #define REGION_LEN (64u << 10)
 #define WINDOW (1u << 20) /* the job's largest output */
@@ -543,6 +544,107 @@ static void exit_ends_the_run(void **state)
 	assert_int_equal(f->srv.exit_status, 0);
 }
 
+static struct hc_msg behind(uint64_t off, uint64_t len)
+{
+	return (struct hc_msg){ .op = HC_OP_WRITE, .dev = 0, .off = off, .len = len,
+				.buf = HC_REGION_FREE_OFF, .level = HC_WRITE_BEHIND };
+}
+
+static int64_t settle(struct fixture *f)
+{
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_SETTLE }), HC_SERVE_CONTINUE);
+	return mbox(f)->ret;
+}
+
+static void file_has(struct fixture *f, uint64_t off, const char *want)
+{
+	char got[16];
+	size_t n = strlen(want);
+	assert_int_equal(pread(f->devs.dev[0].fd, got, n, (off_t)off), (ssize_t)n);
+	assert_memory_equal(got, want, n);
+}
+
+/* The region's "xyz" written behind at off, then two bytes of text written
+ * plainly at at. */
+static void plain_write_after_behind(struct fixture *f, uint64_t off, uint64_t at,
+				     const char *text)
+{
+	assert_int_equal(send(f, behind(off, 3)), HC_SERVE_CONTINUE);
+	memcpy(f->region + HC_REGION_FREE_OFF + 64, text, 2);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_WRITE, .dev = 0, .off = at,
+						  .len = 2, .buf = HC_REGION_FREE_OFF + 64 }),
+			 HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, 2);
+}
+
+/* HC_WRITE_BEHIND, first in the caller's thread (no worker yet: as in a
+ * host that could not start one), then with the worker: reads of inputs
+ * pass it, any other request waits for it, and a failure is told once --
+ * by the next write behind (which is not made) or by settle -- and an
+ * exit with status 0 before it was told stops the run. */
+static void writes_behind_are_ordered_and_told(void **state)
+{
+	struct fixture *f = *state;
+	create(f, 4096);
+	memcpy(f->region + HC_REGION_FREE_OFF, "abc", 3);
+	assert_false(write_behind_running());
+	assert_int_equal(send(f, behind(2, 3)), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, 3);
+	assert_false(f->srv.behind); /* written already */
+	file_has(f, 2, "abc");
+	assert_int_equal(settle(f), 0);
+
+	assert_int_equal(write_behind_start(), 0);
+	assert_true(write_behind_running());
+	memcpy(f->region + HC_REGION_FREE_OFF, "xyz", 3);
+	assert_int_equal(send(f, behind(8, 3)), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, 3);
+	assert_true(f->srv.behind);
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_READ, .dev = 1, .len = 5,
+						  .buf = HC_REGION_FREE_OFF + 64 }),
+			 HC_SERVE_CONTINUE);
+	assert_true(f->srv.behind); /* a read of an input passes it */
+	assert_int_equal(settle(f), 0);
+	assert_false(f->srv.behind);
+	file_has(f, 8, "xyz");
+	/* A plain write to other bytes passes it; to the same, lands after it. */
+	plain_write_after_behind(f, 24, 27, "pq");
+	assert_true(f->srv.behind);
+	assert_int_equal(settle(f), 0);
+	file_has(f, 24, "xyzpq");
+	plain_write_after_behind(f, 16, 16, "QQ");
+	assert_false(f->srv.behind);
+	file_has(f, 16, "QQz");
+
+	/* Failures: the output's descriptor made read-only. */
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", f->devs.dev[0].fd);
+	int ro = open(self, O_RDONLY);
+	assert_true(ro >= 0);
+	int rw = dup(f->devs.dev[0].fd);
+	assert_true(dup2(ro, f->devs.dev[0].fd) >= 0);
+	assert_int_equal(send(f, behind(0, 3)), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, 3); /* handed over */
+	assert_int_equal(send(f, behind(4, 3)), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, -EBADF);
+	assert_int_equal(mbox(f)->ret2, HC_WRITE_EARLIER);
+	assert_false(f->srv.behind); /* this one was not made */
+	assert_int_equal(settle(f), 0); /* told once */
+	assert_int_equal(send(f, behind(0, 3)), HC_SERVE_CONTINUE);
+	assert_int_equal(settle(f), -EBADF);
+	/* Untold at exit: status 0 is a violation, another status is not. */
+	assert_int_equal(send(f, behind(0, 3)), HC_SERVE_CONTINUE);
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_EXIT, .off = 0 },
+			 "exit with status 0 before it was told that a write failed");
+	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_EXIT, .off = 1 }), HC_SERVE_EXIT);
+	assert_true(dup2(rw, f->devs.dev[0].fd) >= 0);
+	close(rw);
+	close(ro);
+	expect_violation(f, (struct hc_msg){ .op = HC_OP_WRITE, .dev = 0, .len = 1,
+					     .buf = HC_REGION_FREE_OFF, .level = 2 },
+			 "write with unknown flags 0x2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,6 +663,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(refusals_look_alike_to_the_sandbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_create_is_a_note, setup, teardown),
 		cmocka_unit_test_setup_teardown(exit_ends_the_run, setup, teardown),
+		/* Last: it starts the process's write-behind worker. */
+		cmocka_unit_test_setup_teardown(writes_behind_are_ordered_and_told, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
