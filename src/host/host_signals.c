@@ -35,6 +35,10 @@ static void on_signal(int sig)
 
 void host_signals_install(void)
 {
+	/* A file size limit (ulimit -f) makes a write fail with EFBIG, told in
+	 * qemu-img's words, instead of ending the process and leaving the
+	 * temporary output behind: qemu-img ignores SIGXFSZ too. */
+	signal(SIGXFSZ, SIG_IGN);
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < N_SIGNALS; i++)

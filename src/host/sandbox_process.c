@@ -236,13 +236,33 @@ static int helper_memfd(void)
 	return fd;
 }
 
+/* Sizes the region's memfd.  A file size limit (ulimit -f) covers a memfd
+ * too, though it holds memory, not a file: the soft limit is lifted as far
+ * as the hard one allows for this one call. */
+static int size_region(int fd, uint64_t len)
+{
+	if (ftruncate(fd, (off_t)len) == 0)
+		return 0;
+	struct rlimit old;
+	if (errno != EFBIG || getrlimit(RLIMIT_FSIZE, &old) < 0)
+		return -1;
+	struct rlimit lifted = { .rlim_cur = old.rlim_max, .rlim_max = old.rlim_max };
+	if (setrlimit(RLIMIT_FSIZE, &lifted) < 0)
+		return -1;
+	int ret = ftruncate(fd, (off_t)len);
+	int err = errno;
+	setrlimit(RLIMIT_FSIZE, &old);
+	errno = err;
+	return ret;
+}
+
 /* The region, the helper and the pipes; -1 with errno on failure. */
 static int make_fds(struct child_fds *f, int parent[2], uint64_t len, uint8_t **region)
 {
 	int request[2] = { -1, -1 }, reply[2] = { -1, -1 };
 	f->region = memfd_create("cordon-region", MFD_CLOEXEC);
 	f->helper = helper_memfd();
-	if (f->region < 0 || f->helper < 0 || ftruncate(f->region, (off_t)len) < 0 ||
+	if (f->region < 0 || f->helper < 0 || size_region(f->region, len) < 0 ||
 	    pipe2(request, O_CLOEXEC) < 0 || pipe2(reply, O_CLOEXEC) < 0 ||
 	    fcntl(reply[1], F_SETFL, O_NONBLOCK) < 0)
 		return -1;
