@@ -110,3 +110,12 @@ int check_in_fmt(const char *in_fmt, const char *first_input)
 	report_error("Could not open '%s': Unknown driver '%s'", first_input, in_fmt);
 	return -1;
 }
+
+void report_bad_option(int c, const char *opt)
+{
+	if (c == ':')
+		report_error("missing argument for option '%s'", opt);
+	else
+		report_error("unrecognized option '%s'", opt);
+	report_try_help();
+}

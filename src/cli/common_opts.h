@@ -62,6 +62,10 @@ void common_opts_free(struct common_opts *o);
  */
 int check_in_fmt(const char *in_fmt, const char *first_input);
 
+/* getopt_long (told ":...") returned ':' or '?' for `opt` (argv[optind - 1]):
+ * qemu-img's missing_argument() or unrecognized_option(), both lines. */
+void report_bad_option(int c, const char *opt);
+
 /* The shared part of every command's help. */
 void common_opts_usage(FILE *f);
 

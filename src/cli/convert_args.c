@@ -139,13 +139,8 @@ static enum convert_args_result convert_option(int c, char **argv, struct conver
 	case 'h':
 		cmd_convert_usage(stdout);
 		return CONVERT_ARGS_HELP;
-	case ':':
-		report_error("missing argument for option '%s'", argv[optind - 1]);
-		report_try_help();
-		return CONVERT_ARGS_ERROR;
-	default:
-		report_error("unrecognized option '%s'", argv[optind - 1]);
-		report_try_help();
+	default: /* ':' or '?' */
+		report_bad_option(c, argv[optind - 1]);
 		return CONVERT_ARGS_ERROR;
 	}
 	return CONVERT_ARGS_RUN;

@@ -37,13 +37,8 @@ static enum dd_args_result dd_option(int c, char **argv, struct dd_args *a)
 	case 'h':
 		cmd_dd_usage(stdout);
 		return DD_ARGS_HELP;
-	case ':': /* qemu-img's missing_argument() */
-		report_error("missing argument for option '%s'", argv[optind - 1]);
-		report_try_help();
-		return DD_ARGS_ERROR;
-	default: /* qemu-img's unrecognized_option() */
-		report_error("unrecognized option '%s'", argv[optind - 1]);
-		report_try_help();
+	default: /* ':' or '?' */
+		report_bad_option(c, argv[optind - 1]);
 		return DD_ARGS_ERROR;
 	}
 	return DD_ARGS_RUN;
