@@ -51,6 +51,9 @@ enum hc_op {
 				* refused: ret -errno, ret2 = note */
 	HC_OP_SETTLE = 17,   /* -> ret 0 once no write is behind, or the -errno
 			      * of one that failed (HC_WRITE_BEHIND) */
+	HC_OP_ALLOCATED = 18, /* dev -> ret the bytes its file has allocated
+			       * (st_blocks * 512; qemu-img info's disk size),
+			       * or -errno */
 	HC_OP__COUNT
 };
 

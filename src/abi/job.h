@@ -27,6 +27,7 @@
 enum cordon_command {
 	CORDON_CMD_DD = 1,
 	CORDON_CMD_CONVERT = 2,
+	CORDON_CMD_INFO = 3,
 };
 
 /* What a job's device is for (bits of cordon_job_dev.roles). */
@@ -81,6 +82,16 @@ struct cordon_convert_job {
 	char bad_cache[CONVERT_CACHE_NAME_MAX]; /* with CONVERT_BAD_CACHE: -t */
 };
 
+#define INFO_BACKING_CHAIN (1u << 0) /* --backing-chain */
+#define INFO_FLAGS INFO_BACKING_CHAIN
+
+/* Device 0 is the image; results: its ImageInfo object, or with
+ * --backing-chain an array of them, top first. */
+struct cordon_info_job {
+	uint32_t flags;       /* INFO_* */
+	uint32_t reserved;
+};
+
 struct cordon_job {
 	uint64_t magic;
 	uint32_t version;
@@ -96,6 +107,7 @@ struct cordon_job {
 	union {
 		struct cordon_dd_job dd;
 		struct cordon_convert_job convert;
+		struct cordon_info_job info;
 		uint8_t reserved[1024];
 	} cmd;
 };

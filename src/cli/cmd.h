@@ -19,5 +19,7 @@ int cmd_dd(int argc, char **argv);
 void cmd_dd_usage(FILE *f);
 int cmd_convert(int argc, char **argv);
 void cmd_convert_usage(FILE *f);
+int cmd_info(int argc, char **argv);
+void cmd_info_usage(FILE *f);
 
 #endif

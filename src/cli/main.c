@@ -20,6 +20,7 @@ static const struct cli_cmd commands[] = {
 	{ "convert", cmd_convert, cmd_convert_usage,
 	  "convert disk images to another format, as qemu-img convert" },
 	{ "dd", cmd_dd, cmd_dd_usage, "copy part of a disk image, as qemu-img dd" },
+	{ "info", cmd_info, cmd_info_usage, "describe a disk image, as qemu-img info" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -7,6 +7,7 @@
 
 #include "convert.h"
 #include "dd.h"
+#include "info.h"
 
 struct core_command {
 	uint32_t id;                                   /* enum cordon_command */
@@ -19,6 +20,7 @@ struct core_command {
 static const struct core_command commands[] = {
 	{ CORDON_CMD_DD, dd_check, dd_run },
 	{ CORDON_CMD_CONVERT, convert_check, convert_run },
+	{ CORDON_CMD_INFO, info_check, info_run },
 };
 
 static bool terminated(const char *s, size_t max)

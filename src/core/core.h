@@ -36,6 +36,9 @@ struct core_ctx {
 	char err[CORE_ERR_MAX];
 	uint32_t err_note;
 	char hint[CORE_HINT_MAX];
+	/* qemu's BDRV_O_NO_BACKING (info): backing files are named, not
+	 * opened (format.h). */
+	bool open_no_backing;
 	/* io.h's write-behind window. */
 	struct io_behind {
 		const uint8_t *lo, *hi; /* io_write may write [lo, hi) behind */

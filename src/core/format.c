@@ -179,10 +179,39 @@ int64_t image_attach_child(struct image *img, uint32_t kind, const char *name,
 	return dev < 0 ? core_fail_note(ctx, (int)dev, note) : dev;
 }
 
+/* qemu keeps a backing name as a C string: it ends at a NUL. */
+static int record_backing(struct image *img, const char *name, size_t name_len,
+			  const char *fmt_name)
+{
+	size_t n = strnlen(name, name_len);
+	img->backing_name = core_alloc(img->ctx, n + 1, 1);
+	if (!img->backing_name)
+		return core_fail(img->ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
+	memcpy(img->backing_name, name, n);
+	img->backing_name[n] = '\0';
+	snprintf(img->backing_fmt, sizeof(img->backing_fmt), "%s", fmt_name);
+	return 0;
+}
+
+int image_open_recorded_backing(struct image *img, const char *shown, struct image *b)
+{
+	struct core_ctx *ctx = img->ctx;
+	const char *name = img->backing_name;
+	int64_t dev = image_attach_child(img, HC_CHILD_BACKING, name, strlen(name));
+	int ret = dev < 0 ? (int)dev
+			  : image_open_as(ctx, (uint32_t)dev, img->depth + 1, img->backing_fmt,
+					  shown, b);
+	if (ret < 0)
+		return core_prefix(ctx, ret, "Could not open '%s': ", shown);
+	return 0;
+}
+
 int image_open_backing(struct image *img, const char *name, size_t name_len,
 		       const char *fmt_name)
 {
 	struct core_ctx *ctx = img->ctx;
+	if (ctx->open_no_backing)
+		return record_backing(img, name, name_len, fmt_name);
 	char *shown = image_child_name(ctx, img->name, name, name_len);
 	struct image *b = core_alloc(ctx, sizeof(*b), 8);
 	int ret = !shown || !b ? core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM)) : 0;
@@ -213,6 +242,8 @@ void image_close(struct image *img)
 	img->ops = NULL;
 	core_free(img->ctx, img->owned_name);
 	img->owned_name = NULL;
+	core_free(img->ctx, img->backing_name);
+	img->backing_name = NULL;
 }
 
 /* Bounded by the chain depth the host allows; a loop cannot form because

@@ -35,7 +35,27 @@ struct image {
 	const char *name;      /* for messages: as the user gave it, or a child
 				* name joined to its image's name */
 	char *owned_name;      /* name, when allocated here (children) */
+	/* With ctx->open_no_backing (info): the backing file the image names,
+	 * not opened; NULL if none.  Its format as the image gives it ("":
+	 * none given). */
+	char *backing_name;
+	char backing_fmt[CORDON_FMT_NAME_MAX];
 };
+
+/* What qemu-img info says of an image beyond its name, format and virtual
+ * size (info.c fills the defaults, a format's about() changes them). */
+struct image_about {
+	bool has_info;          /* qemu's bdrv_get_info() succeeds: cluster-size
+				 * (when not 0) and dirty-flag are shown */
+	uint64_t cluster_size;  /* 0: none shown */
+	bool dirty;             /* "cleanly shut down: no" */
+	bool encrypted;
+	int64_t actual_size;    /* bytes its files have allocated; -1: unknown */
+	const char *specific;   /* format-specific's type: about_specific()
+				 * writes its data; NULL: none */
+};
+
+struct result_out;
 
 /* What an output is to be (writer_open).  Fields a writer does not support
  * must be left at their zero value; it refuses them otherwise. */
@@ -96,6 +116,14 @@ struct format_ops {
 	int (*read)(struct image *img, uint64_t off, void *buf, uint64_t len);
 	/* NULL when cordon cannot write the format. */
 	const struct writer_ops *writer;
+	/* info: *a filled as qemu's bdrv_get_info and friends say it; NULL:
+	 * nothing but the sizes (raw). */
+	void (*about)(struct image *img, struct image_about *a);
+	/* info: the members of format-specific's data object (with
+	 * a->specific set); 0, or -errno with the reason recorded. */
+	int (*about_specific)(struct image *img, struct result_out *r);
+	/* info: a "snapshots" array when the image has any; NULL: none. */
+	int (*about_snapshots)(struct image *img, struct result_out *r);
 };
 
 struct writer_ops {
@@ -216,9 +244,15 @@ char *image_child_name(struct core_ctx *ctx, const char *base, const char *name,
 
 /* For a format's open(): attaches the backing file the image names and
  * opens it as fmt_name ("" = probe) into img->backing.  Errors are recorded
- * as qemu-img words them ("Could not open backing file: ..."). */
+ * as qemu-img words them ("Could not open backing file: ...").  With
+ * ctx->open_no_backing the name and format are only recorded. */
 int image_open_backing(struct image *img, const char *name, size_t name_len,
 		       const char *fmt_name);
+
+/* info --backing-chain: opens the backing file img recorded (with
+ * open_no_backing) as an image of its own, named `shown`, in *b.  Errors
+ * are recorded as qemu-img info words them ("Could not open 'b': ..."). */
+int image_open_recorded_backing(struct image *img, const char *shown, struct image *b);
 
 /*
  * Maps the run at off through the backing chain: the result is never

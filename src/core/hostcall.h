@@ -36,6 +36,9 @@ struct hostcalls {
 	int64_t (*copy)(void *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
 			uint64_t dst_off, uint64_t len, uint32_t flags);
 	int64_t (*size)(void *ctx, uint32_t dev);
+	/* Bytes the device's file has allocated (qemu-img info's disk size:
+	 * the host's fstat, never the image's word), or -errno. */
+	int64_t (*allocated)(void *ctx, uint32_t dev);
 	/* Creates an output, declaring its virtual size (the host caps what
 	 * may be written from it); 0, or -errno and a note with the cause. */
 	int64_t (*create)(void *ctx, uint32_t dev, uint64_t size, uint32_t *note);

@@ -93,6 +93,12 @@ static int64_t cl_size(void *ctx, uint32_t dev)
 	return hc_client_send(ctx, &req, NULL);
 }
 
+static int64_t cl_allocated(void *ctx, uint32_t dev)
+{
+	struct hc_msg req = { .op = HC_OP_ALLOCATED, .dev = dev };
+	return hc_client_send(ctx, &req, NULL);
+}
+
 static int64_t cl_truncate(void *ctx, uint32_t dev, uint64_t size)
 {
 	struct hc_msg req = { .op = HC_OP_TRUNCATE, .dev = dev, .len = size };
@@ -216,6 +222,7 @@ void hc_client_table(struct hc_client *c, struct hostcalls *t)
 		.settle = cl_settle,
 		.copy = cl_copy,
 		.size = cl_size,
+		.allocated = cl_allocated,
 		.truncate = cl_truncate,
 		.extents = cl_extents,
 		.open_child = cl_open_child,

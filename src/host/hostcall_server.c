@@ -40,7 +40,7 @@ static const char *const op_names[HC_OP__COUNT] = {
 	[HC_OP_CREATE] = "create", [HC_OP_DEV_INFO] = "dev_info",
 	[HC_OP_EXTENTS] = "extents", [HC_OP_RESULT] = "result",
 	[HC_OP_PROGRESS] = "progress", [HC_OP_ADD_OUTPUT] = "add_output",
-	[HC_OP_SETTLE] = "settle",
+	[HC_OP_SETTLE] = "settle", [HC_OP_ALLOCATED] = "allocated",
 };
 
 void hc_server_init(struct hc_server *s, struct host_devices *devs,
@@ -299,6 +299,16 @@ static enum hc_serve_result serve_size(struct hc_server *s, struct hc_msg *m)
 	return HC_SERVE_CONTINUE;
 }
 
+static enum hc_serve_result serve_allocated(struct hc_server *s, struct hc_msg *m)
+{
+	if (check_dev(s, m, m->dev, DEV_CAN_READ) < 0)
+		return HC_SERVE_VIOLATION;
+	struct stat st;
+	m->ret = fstat(s->devs->dev[m->dev].fd, &st) < 0 ? -errno
+							  : (int64_t)st.st_blocks * 512;
+	return HC_SERVE_CONTINUE;
+}
+
 static enum hc_serve_result serve_truncate(struct hc_server *s, struct hc_msg *m)
 {
 	if (check_dev(s, m, m->dev, DEV_CAN_WRITE) < 0 ||
@@ -535,6 +545,7 @@ static const serve_fn servers[HC_OP__COUNT] = {
 	[HC_OP_PROGRESS] = serve_progress,
 	[HC_OP_ADD_OUTPUT] = serve_add_output,
 	[HC_OP_SETTLE] = serve_settle,
+	[HC_OP_ALLOCATED] = serve_allocated,
 };
 
 enum hc_serve_result hc_server_handle(struct hc_server *s)

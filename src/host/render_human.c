@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "qdict_order.h"
 #include "text_escape.h"
 
 static void escaped(FILE *f, const char *s, size_t n)
@@ -50,6 +51,31 @@ static void key(FILE *f, const struct result_rec *rec)
 	fputs(k, f);
 }
 
+/* One member ("key: value" or "key:" and its contents below) or element
+ * ("[i]: ..."), at pos; returns the position after it. */
+static size_t member(FILE *f, const struct result_store *r, size_t pos, int indent,
+		     bool in_object, int i)
+{
+	struct result_rec rec;
+	size_t at = pos;
+	result_store_next(r, &at, &rec);
+	fprintf(f, "%*s", indent * 4, "");
+	if (in_object)
+		key(f, &rec);
+	else
+		fprintf(f, "[%i]", i);
+	if (is_begin(&rec)) {
+		fputs(":\n", f);
+		at = pos;
+		render_human_tree(f, r, &at, indent + 1);
+	} else {
+		fputs(": ", f);
+		scalar(f, &rec);
+		fputc('\n', f);
+	}
+	return at;
+}
+
 /* The store checked the nesting (at most HC_MAX_RESULT_DEPTH deep), so the
  * recursion is bounded. */
 bool render_human_tree(FILE *f, const struct result_store *r, size_t *pos, int indent)
@@ -59,27 +85,31 @@ bool render_human_tree(FILE *f, const struct result_store *r, size_t *pos, int i
 	if (!result_store_next(r, &at, &open) || !is_begin(&open))
 		return false;
 	bool in_object = open.type == HC_REC_BEGIN_OBJECT;
+	size_t n = 0, end = 0;
+	int failed = 0;
+	size_t *order = in_object ? qdict_order(r, *pos, &n, &end, &failed) : NULL;
+	if (order) {
+		for (size_t i = 0; i < n; i++)
+			member(f, r, order[i], indent, true, (int)i);
+		free(order);
+		*pos = end;
+		return true;
+	}
 	struct result_rec rec;
 	for (int i = 0;; i++) {
 		size_t here = at;
-		if (!result_store_next(r, &at, &rec) ||
-		    rec.type == HC_REC_END_OBJECT || rec.type == HC_REC_END_ARRAY)
-			break;
-		fprintf(f, "%*s", indent * 4, "");
-		if (in_object)
-			key(f, &rec);
-		else
-			fprintf(f, "[%i]", i);
-		if (is_begin(&rec)) {
-			fputs(":\n", f);
+		if (!result_store_next(r, &here, &rec) ||
+		    rec.type == HC_REC_END_OBJECT || rec.type == HC_REC_END_ARRAY) {
 			at = here;
-			render_human_tree(f, r, &at, indent + 1);
-		} else {
-			fputs(": ", f);
-			scalar(f, &rec);
-			fputc('\n', f);
+			break;
 		}
+		at = member(f, r, at, indent, in_object, i);
 	}
 	*pos = at;
 	return true;
+}
+
+void render_human_text(FILE *f, const char *s, size_t n)
+{
+	escaped(f, s, n);
 }

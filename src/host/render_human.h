@@ -4,7 +4,8 @@
  * command that shows a tree of values uses the same).  Keys have their
  * dashes turned into spaces; a member is "key: value", an object or array
  * member "key:" with its contents on the lines below, four more spaces in;
- * array elements are "[i]: value" or "[i]:".  Strings are printed as they
+ * array elements are "[i]: value" or "[i]:"; members in QDict order
+ * (qdict_order.h).  Strings are printed as they
  * are, except that terminal controls are escaped (text_escape.h): qemu
  * prints an image's bytes raw, cordon does not (docs/sandbox.md).
  */
@@ -19,5 +20,8 @@
  * BEGIN record is at *pos, at `indent` levels; *pos moves past its END.
  * false when *pos holds no object or array (nothing is printed). */
 bool render_human_tree(FILE *f, const struct result_store *r, size_t *pos, int indent);
+
+/* Prints text the sandbox sent with terminal controls escaped. */
+void render_human_text(FILE *f, const char *s, size_t n);
 
 #endif

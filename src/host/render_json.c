@@ -5,12 +5,15 @@
  * a container's end goes on a line of its own, also when it is empty
  * ("{\n}").  Strings are written with \" \\ \b \f \n \r \t, everything else
  * below 0x20 or above 0x7e as \uXXXX (uppercase, surrogate pairs past the
- * BMP), and malformed UTF-8 as \uFFFD.
+ * BMP), and malformed UTF-8 as \uFFFD.  An object's members are printed
+ * in its QDict's order (qdict_order.h), an array's elements as sent.
  */
 #include "render_json.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
+#include "qdict_order.h"
 #include "utf8.h"
 
 struct writer {
@@ -68,53 +71,85 @@ static void before(struct writer *w, const struct result_rec *rec)
 	}
 }
 
-static void value(struct writer *w, const struct result_rec *rec)
+static void scalar(struct writer *w, const struct result_rec *rec)
 {
+	before(w, rec);
 	switch (rec->type) {
-	case HC_REC_BEGIN_OBJECT:
-	case HC_REC_BEGIN_ARRAY:
-		before(w, rec);
-		fputc(rec->type == HC_REC_BEGIN_OBJECT ? '{' : '[', w->f);
-		w->depth++;
-		w->need_comma = false;
-		break;
-	case HC_REC_END_OBJECT:
-	case HC_REC_END_ARRAY:
-		w->depth--;
-		newline(w);
-		fputc(rec->type == HC_REC_END_OBJECT ? '}' : ']', w->f);
-		w->need_comma = true;
-		break;
 	case HC_REC_STRING:
-		before(w, rec);
 		quoted(w->f, rec->value, rec->value_len);
 		break;
 	case HC_REC_INT:
-		before(w, rec);
 		fprintf(w->f, "%" PRId64, rec->i);
 		break;
 	case HC_REC_UINT:
-		before(w, rec);
 		fprintf(w->f, "%" PRIu64, (uint64_t)rec->i);
 		break;
 	case HC_REC_BOOL:
-		before(w, rec);
 		fputs(rec->i ? "true" : "false", w->f);
 		break;
 	}
 }
 
+static size_t value(struct writer *w, const struct result_store *r, size_t pos);
+
+/* The members or elements of the container at pos, after its BEGIN. */
+static size_t contents(struct writer *w, const struct result_store *r, size_t pos,
+		       bool object)
+{
+	size_t n = 0, end = 0, at = pos;
+	int failed = 0;
+	size_t *order = object ? qdict_order(r, pos, &n, &end, &failed) : NULL;
+	if (order) {
+		for (size_t i = 0; i < n; i++)
+			value(w, r, order[i]);
+		free(order);
+		return end;
+	}
+	struct result_rec rec;
+	result_store_next(r, &at, &rec); /* the BEGIN */
+	for (;;) {
+		size_t here = at;
+		if (!result_store_next(r, &here, &rec) ||
+		    rec.type == HC_REC_END_OBJECT || rec.type == HC_REC_END_ARRAY)
+			return here;
+		at = value(w, r, at);
+	}
+}
+
+/* Writes the value whose first record is at pos; returns the position
+ * after it.  The store bounds the nesting (HC_MAX_RESULT_DEPTH). */
+static size_t value(struct writer *w, const struct result_store *r, size_t pos)
+{
+	struct result_rec rec;
+	size_t at = pos;
+	if (!result_store_next(r, &at, &rec))
+		return at;
+	if (rec.type != HC_REC_BEGIN_OBJECT && rec.type != HC_REC_BEGIN_ARRAY) {
+		scalar(w, &rec);
+		return at;
+	}
+	bool object = rec.type == HC_REC_BEGIN_OBJECT;
+	before(w, &rec);
+	fputc(object ? '{' : '[', w->f);
+	w->depth++;
+	w->need_comma = false;
+	at = contents(w, r, pos, object);
+	w->depth--;
+	newline(w);
+	fputc(object ? '}' : ']', w->f);
+	w->need_comma = true;
+	return at;
+}
+
 void render_json(FILE *f, const struct result_store *r)
 {
 	struct writer w = { .f = f };
-	size_t pos = 0;
+	size_t pos = 0, next;
 	struct result_rec rec;
-	while (result_store_next(r, &pos, &rec)) {
-		value(&w, &rec);
+	while (next = pos, result_store_next(r, &next, &rec)) {
+		pos = value(&w, r, pos);
 		/* qemu-img prints each top-level value on its own line. */
-		if (w.depth == 0) {
-			fputc('\n', f);
-			w.need_comma = false;
-		}
+		fputc('\n', f);
+		w.need_comma = false;
 	}
 }

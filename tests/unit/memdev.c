@@ -200,6 +200,23 @@ static int64_t md_size(void *ctx, uint32_t dev)
 	return (int64_t)m->dev[dev].size;
 }
 
+/* A memdev's data is all allocated: its size, rounded up to 4 KiB, as a
+ * file system's blocks would be; a device with holes counts its data
+ * blocks only. */
+static int64_t md_allocated(void *ctx, uint32_t dev)
+{
+	struct memdevs *m = ctx;
+	if (dev >= m->count) {
+		m->violations++;
+		return -CD_EINVAL;
+	}
+	const struct memdev *d = &m->dev[dev];
+	uint64_t blocks = (d->size + MEMDEV_HOLE_BLOCK - 1) / MEMDEV_HOLE_BLOCK, n = 0;
+	for (uint64_t b = 0; b < blocks; b++)
+		n += !d->hole || !d->hole[b];
+	return (int64_t)(n * MEMDEV_HOLE_BLOCK);
+}
+
 static int64_t md_truncate(void *ctx, uint32_t dev, uint64_t size)
 {
 	struct memdevs *m = ctx;
@@ -474,7 +491,8 @@ void memdevs_init(struct memdevs *m)
 	m->table = (struct hostcalls){
 		.ctx = m, .read = md_read, .write = md_write, .copy = md_copy,
 		.write_behind = md_write_behind, .settle = md_settle,
-		.size = md_size, .truncate = md_truncate, .extents = md_extents,
+		.size = md_size, .allocated = md_allocated, .truncate = md_truncate,
+		.extents = md_extents,
 		.open_child = md_open_child,
 		.lock = md_lock,
 		.create = md_create,

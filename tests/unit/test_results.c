@@ -207,7 +207,8 @@ static void format_specific_as_qemu_dumps_it(void **state)
 	fx_free(&f);
 }
 
-/* Controls in strings are escaped, empty containers print their key. */
+/* Controls in strings are escaped, empty containers print their key;
+ * members in QDict order (flags, name, n: buckets 20, 39, 88). */
 static void human_text_escapes_controls(void **state)
 {
 	(void)state;
@@ -226,7 +227,7 @@ static void human_text_escapes_controls(void **state)
 	size_t pos = 0;
 	assert_true(render_human_tree(out, &f.m.results, &pos, 0));
 	fclose(out);
-	assert_string_equal(text, "name: a\\x1b[2Jb\nflags:\nn: -5\n");
+	assert_string_equal(text, "flags:\nname: a\\x1b[2Jb\nn: -5\n");
 	assert_int_equal(pos, f.m.results.len);
 	free(text);
 	fx_free(&f);
@@ -234,7 +235,7 @@ static void human_text_escapes_controls(void **state)
 
 /* A file name with a control, a tab, a quote, a backslash, U+00E9, U+1F600
  * and a stray 0xff byte; an empty array; a top-level array (as
- * --backing-chain prints). */
+ * --backing-chain prints); members in QDict order. */
 static void strings_and_empty_arrays_as_qemu_writes_them(void **state)
 {
 	(void)state;
@@ -256,11 +257,11 @@ static void strings_and_empty_arrays_as_qemu_writes_them(void **state)
 	assert_string_equal(text,
 			    "[\n"
 			    "    {\n"
-			    "        \"filename\": \"a\\u0001b\\tc\\\"d\\\\e\\u00E9f\\uD83D\\uDE00g"
-			    "\\uFFFDh.qcow2\",\n"
 			    "        \"flags\": [\n"
 			    "        ],\n"
 			    "        \"n\": -1,\n"
+			    "        \"filename\": \"a\\u0001b\\tc\\\"d\\\\e\\u00E9f\\uD83D\\uDE00g"
+			    "\\uFFFDh.qcow2\",\n"
 			    "        \"u\": 18446744073709551615\n"
 			    "    }\n"
 			    "]\n");

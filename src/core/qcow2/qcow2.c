@@ -211,4 +211,7 @@ const struct format_ops format_qcow2 = {
 	.map = qcow2_map,
 	.read = qcow2_read,
 	.writer = &qcow2_writer_ops,
+	.about = qcow2_about,
+	.about_specific = qcow2_about_specific,
+	.about_snapshots = qcow2_list_snapshots,
 };

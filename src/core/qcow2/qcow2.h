@@ -51,6 +51,9 @@ _Static_assert(sizeof(struct qcow2_header_disk) == 112, "qcow2 header layout");
 #define QCOW2_V3_HEADER_MIN 104u
 #define QCOW2_OFF_COMPRESSION_TYPE 104u
 
+/* Compatible feature bits. */
+#define QCOW2_COMPAT_LAZY_REFCOUNTS (1ull << 0)
+
 /* Incompatible feature bits. */
 #define QCOW2_INCOMPAT_DIRTY (1ull << 0)
 #define QCOW2_INCOMPAT_CORRUPT (1ull << 1)
@@ -126,6 +129,7 @@ struct qcow2_header {
 	uint64_t l1_table_offset;
 	uint64_t l1_needed;       /* L1 entries the virtual size needs */
 	uint64_t incompatible;
+	uint64_t compatible;      /* bit 0: lazy refcounts */
 	uint64_t autoclear;
 	uint32_t refcount_order;
 	uint32_t header_length;
@@ -139,6 +143,8 @@ struct qcow2_header {
 	 * goes on) when it meets it; the caller prints that, before any
 	 * error.  0, or the image's version, which picks the words. */
 	uint32_t bitmaps_warning;
+	uint32_t nb_bitmaps;      /* in a bitmaps extension qemu reads (its
+				   * autoclear bit set); 0: none */
 	uint32_t nb_snapshots;
 	uint64_t snapshots_offset;
 };
@@ -158,6 +164,13 @@ int qcow2_header_decode(const uint8_t *buf, size_t len, uint64_t file_size,
 /* qemu's open-time limits on the internal snapshot table (qcow2_snapshot.c):
  * 0, or -errno with qemu's message (and hint) recorded. */
 int qcow2_check_snapshots(struct image *img, const struct qcow2_header *h);
+/* info: the "snapshots" array (qemu's qcow2_snapshot_list() as
+ * bdrv_query_snapshot_info_list() shows it), nothing when there are none. */
+int qcow2_list_snapshots(struct image *img, struct result_out *r);
+
+/* info (qcow2_about.c). */
+void qcow2_about(struct image *img, struct image_about *a);
+int qcow2_about_specific(struct image *img, struct result_out *r);
 
 /* ---- L2 table cache (qcow2_cache.c) ------------------------------------------ */
 

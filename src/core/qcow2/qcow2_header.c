@@ -92,6 +92,7 @@ static int decode_v3(struct dec *d)
 		h->header_length = QCOW2_V2_HEADER_LEN;
 	} else {
 		h->incompatible = load_be64(b + 72);
+		h->compatible = load_be64(b + 80);
 		h->autoclear = load_be64(b + 88);
 		h->refcount_order = load_be32(b + 96);
 		h->header_length = load_be32(b + 100);
@@ -202,6 +203,7 @@ static int ext_bitmaps(struct dec *d, uint64_t data, uint32_t len)
 			    "the QEMU supported maximum of %u", nb, QCOW2_MAX_BITMAPS);
 	if (nb == 0)
 		return fail(d, -CD_EINVAL, "found bitmaps extension with zero bitmaps");
+	d->h->nb_bitmaps = nb;
 	if (dir_offset % d->cluster_size)
 		return fail(d, -CD_EINVAL, "bitmaps_ext: invalid bitmap directory offset");
 	if (dir_size > QCOW2_MAX_BITMAP_DIRECTORY)

@@ -2,17 +2,24 @@
  * The internal snapshot table, as far as opening an image goes: qemu reads
  * every entry at open (qcow2_read_snapshots) and refuses the image when an
  * entry carries more than 1 KiB of extra data or the table grows past
- * 64 MiB, with a hint under the error.  cordon reads no snapshot yet, but
- * must refuse what qemu refuses: it walks the entries' headers (40 bytes
- * each, 8-aligned) through a buffer and adds up their sizes.  Past end of
- * file, as for qemu, the table reads as zeros.
+ * 64 MiB, with a hint under the error.  cordon must refuse what qemu
+ * refuses: it walks the entries (40-byte headers, extra data, id and name;
+ * 8-aligned) through a buffer and adds up their sizes.  Past end of file,
+ * as for qemu, the table reads as zeros.  info lists them, as qemu's
+ * qcow2_snapshot_list() keeps them: id and name end at a NUL and are cut
+ * to 127 and 255 bytes (QEMUSnapshotInfo's arrays).
  */
 #include "qcow2.h"
 
 #include "../io.h"
+#include "../result.h"
 
 #define SNAP_HEADER 40u
-#define WALK_BUF (64u << 10)
+/* The largest entry: header, 1 KiB of extra data, two 64 KiB names. */
+#define ENTRY_MAX (SNAP_HEADER + QCOW2_MAX_SNAPSHOT_EXTRA + 2u * 65535u)
+#define WALK_BUF (ENTRY_MAX + (56u << 10))
+#define ID_MAX 127u   /* qemu's id_str[128] */
+#define NAME_MAX 255u /* qemu's name[256] */
 /* qemu's BDRV_MAX_LENGTH: no read may reach past it (-EIO). */
 #define BDRV_MAX_LENGTH ((uint64_t)INT64_MAX & ~((1ull << 30) - 1))
 
@@ -28,21 +35,25 @@ static int read_failed(struct walk *w, int err)
 			 cd_strerror(err));
 }
 
-/* The 40-byte header at off, from the buffer or a fresh read. */
-static int header_at(struct walk *w, uint64_t off, const uint8_t **h)
+/* len (<= ENTRY_MAX) bytes at off, from the buffer or a fresh read. */
+static int bytes_at(struct walk *w, uint64_t off, uint64_t len, const uint8_t **p)
 {
-	if (off > BDRV_MAX_LENGTH - SNAP_HEADER)
+	if (off > BDRV_MAX_LENGTH - len)
 		return read_failed(w, -CD_EIO);
-	if (w->buf_len < SNAP_HEADER || off < w->buf_off ||
-	    off - w->buf_off > w->buf_len - SNAP_HEADER) {
+	if (w->buf_len < len || off < w->buf_off || off - w->buf_off > w->buf_len - len) {
 		int ret = io_read(w->img->ctx, w->img->dev, off, w->buf, WALK_BUF);
 		if (ret < 0)
 			return read_failed(w, ret);
 		w->buf_off = off;
 		w->buf_len = WALK_BUF;
 	}
-	*h = w->buf + (off - w->buf_off);
+	*p = w->buf + (off - w->buf_off);
 	return 0;
+}
+
+static int header_at(struct walk *w, uint64_t off, const uint8_t **h)
+{
+	return bytes_at(w, off, SNAP_HEADER, h);
 }
 
 int qcow2_check_snapshots(struct image *img, const struct qcow2_header *hd)
@@ -88,6 +99,70 @@ int qcow2_check_snapshots(struct image *img, const struct qcow2_header *hd)
 			ret = core_fail_hint(img->ctx, -CD_EFBIG, hint, "Snapshot table is too big");
 		}
 	}
+	core_free(img->ctx, w.buf);
+	return ret;
+}
+
+/* A C string qemu made of n bytes (it ends at a NUL), cut to max bytes. */
+static void put_text(struct result_out *r, const char *key, const uint8_t *s, size_t n,
+		     size_t max)
+{
+	size_t len = strnlen((const char *)s, n);
+	result_string_n(r, key, (const char *)s, len < max ? len : max);
+}
+
+/* One entry (its header checked by qcow2_check_snapshots at open), in
+ * SnapshotInfo's member order. */
+static void list_entry(struct result_out *r, const uint8_t *e)
+{
+	uint32_t extra = load_be32(e + 36);
+	uint16_t id_len = load_be16(e + 12), name_len = load_be16(e + 14);
+	const uint8_t *x = e + SNAP_HEADER;
+	uint64_t vm_state = extra >= 8 ? load_be64(x) : load_be32(e + 32);
+	uint64_t icount = extra >= 24 ? load_be64(x + 16) : UINT64_MAX;
+	uint64_t clock = load_be64(e + 24);
+	result_begin_object(r, NULL);
+	put_text(r, "id", x + extra, id_len, ID_MAX);
+	put_text(r, "name", x + extra + id_len, name_len, NAME_MAX);
+	result_int(r, "vm-state-size", (int64_t)vm_state);
+	result_int(r, "date-sec", load_be32(e + 16));
+	result_int(r, "date-nsec", load_be32(e + 20));
+	result_int(r, "vm-clock-sec", (int64_t)(clock / 1000000000u));
+	result_int(r, "vm-clock-nsec", (int64_t)(clock % 1000000000u));
+	if (icount != UINT64_MAX)
+		result_int(r, "icount", (int64_t)icount);
+	result_end_object(r);
+}
+
+int qcow2_list_snapshots(struct image *img, struct result_out *r)
+{
+	const struct qcow2 *q = img->priv;
+	uint32_t n = q->h.nb_snapshots;
+	if (n == 0)
+		return 0;
+	struct walk w = { .img = img, .buf = core_alloc(img->ctx, WALK_BUF, 64) };
+	if (!w.buf)
+		return core_fail(img->ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
+	/* Open walked these entries: each is at most ENTRY_MAX bytes and the
+	 * offsets stay below BDRV_MAX_LENGTH. */
+	uint64_t off = q->h.snapshots_offset;
+	int ret = 0;
+	result_begin_array(r, "snapshots");
+	for (uint32_t i = 0; i < n && ret == 0; i++) {
+		off = (off + 7) & ~7ull;
+		const uint8_t *e = NULL;
+		ret = header_at(&w, off, &e);
+		if (ret < 0)
+			break;
+		uint64_t len = SNAP_HEADER + load_be32(e + 36) + load_be16(e + 12) +
+			       load_be16(e + 14);
+		if (len > ENTRY_MAX) /* changed since open */
+			ret = read_failed(&w, -CD_EIO);
+		else if ((ret = bytes_at(&w, off, len, &e)) == 0)
+			list_entry(r, e);
+		off += len;
+	}
+	result_end_array(r);
 	core_free(img->ctx, w.buf);
 	return ret;
 }

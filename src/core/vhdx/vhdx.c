@@ -259,7 +259,7 @@ static int open_parent(struct image *img, struct vhdx *p, const struct vhdx_regi
 			  why);
 	if (ret == 0)
 		ret = image_open_backing(img, par->name, par->name_len, "vhdx");
-	if (ret == 0) {
+	if (ret == 0 && img->backing) { /* not opened for info */
 		const struct vhdx *parent = img->backing->priv;
 		char want[39];
 		vhdx_guid_text(parent->h.data_write_guid, want);
@@ -493,6 +493,13 @@ static int vhdx_read(struct image *img, uint64_t off, void *buf, uint64_t len)
 	return 0;
 }
 
+/* qemu's vhdx_get_info(): the block size. */
+static void vhdx_about(struct image *img, struct image_about *a)
+{
+	const struct vhdx *p = img->priv;
+	a->cluster_size = p->g.block_size;
+}
+
 const struct format_ops format_vhdx = {
 	.name = "vhdx",
 	.flags = FORMAT_HAS_METADATA,
@@ -501,4 +508,5 @@ const struct format_ops format_vhdx = {
 	.map = vhdx_map,
 	.read = vhdx_read,
 	.writer = &vhdx_writer_ops,
+	.about = vhdx_about,
 };

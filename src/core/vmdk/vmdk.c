@@ -105,6 +105,8 @@ static int add_extent(struct core_ctx *ctx, struct vmdk *p, const struct vmdk_ex
 	}
 	p->ext[p->n_ext] = *e;
 	p->ext[p->n_ext].start = p->total;
+	p->ext[p->n_ext].file_name = NULL;
+	p->ext[p->n_ext].type_word = "";
 	p->n_ext++;
 	/* saturating: open() refuses a disk past qemu's length */
 	if (ADD_OVERFLOW(p->total, e->sectors, &p->total))
@@ -268,6 +270,7 @@ static int open_extent(struct image *img, struct vmdk *p, const struct vmdk_desc
 	if (!shown)
 		return -CD_ENOMEM;
 	int ret;
+	uint32_t n_before = p->n_ext;
 	int64_t dev = image_attach_child(img, HC_CHILD_EXTENT, d->fname, d->fname_len);
 	if (dev < 0) {
 		ret = (int)dev;
@@ -290,6 +293,16 @@ static int open_extent(struct image *img, struct vmdk *p, const struct vmdk_desc
 		ret = check_not_empty(ctx, (uint32_t)dev, &sectors);
 		if (ret == 0)
 			ret = open_sparse(img, p, (uint32_t)dev, shown);
+	}
+	/* qemu names the extent added last after this line (with a nested
+	 * descriptor, only the last of its extents). */
+	if (ret == 0 && p->n_ext > n_before) {
+		struct vmdk_extent *last = &p->ext[p->n_ext - 1];
+		last->type_word = vmdk_type_word(d->type);
+		if (!last->file_name) {
+			last->file_name = shown;
+			shown = NULL;
+		}
 	}
 	core_free(ctx, shown);
 	return ret;
@@ -362,6 +375,8 @@ static void vmdk_release(struct image *img, struct vmdk *p)
 	cd_inflate_free(img->ctx, p->z);
 	core_free(img->ctx, p->zra);
 	core_free(img->ctx, p->zout);
+	for (uint32_t i = 0; i < p->n_ext; i++)
+		core_free(img->ctx, p->ext[i].file_name);
 	core_free(img->ctx, p->ext);
 	core_free(img->ctx, p);
 	img->priv = NULL;
@@ -458,7 +473,7 @@ static int vmdk_open(struct image *img)
 	if (ret == 0 && hint) {
 		/* qemu forces the parent's format to vmdk */
 		ret = image_open_backing(img, hint, hint_len, "vmdk");
-		if (ret == 0) {
+		if (ret == 0 && img->backing) { /* not opened for info */
 			const struct vmdk *parent = img->backing->priv;
 			p->cid_valid = parent->cid == p->parent_cid;
 		}
@@ -680,4 +695,6 @@ const struct format_ops format_vmdk = {
 	.map = vmdk_map,
 	.read = vmdk_read,
 	.writer = &vmdk_writer_ops,
+	.about = vmdk_about,
+	.about_specific = vmdk_about_specific,
 };

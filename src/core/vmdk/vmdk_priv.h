@@ -30,6 +30,11 @@ struct vmdk_extent {
 				    * 32-bit product) */
 	uint32_t l2_size;        /* entries of a grain table */
 	uint64_t cluster_sectors;
+	/* For info: the file's name as qemu shows it (NULL: the image's own
+	 * name, owned by no extent) and the descriptor's type word ("": the
+	 * image file itself is the extent). */
+	char *file_name;
+	const char *type_word;
 };
 
 /* Grain directory entries read at once, and how many such pages and grain
@@ -96,5 +101,10 @@ void vmdk_tables_free(struct core_ctx *ctx, struct vmdk *p);
  * of the grain; the holes: as far as like entries go). */
 int vmdk_grain_lookup(struct core_ctx *ctx, struct vmdk *p, uint32_t ext, uint64_t sec,
 		      uint64_t *sector, uint64_t *span);
+
+/* info (vmdk_about.c). */
+const char *vmdk_type_word(enum vmdk_extent_type t);
+void vmdk_about(struct image *img, struct image_about *a);
+int vmdk_about_specific(struct image *img, struct result_out *r);
 
 #endif

@@ -186,7 +186,7 @@ static int open_parent(struct image *img, struct vpc *p, const struct vpc_dyn_he
 	else
 		ret = image_open_backing(img, name, (size_t)n, "vpc");
 	core_free(ctx, name);
-	if (ret < 0)
+	if (ret < 0 || !img->backing) /* not opened for info */
 		return ret;
 	const struct vpc *parent = img->backing->priv;
 	if (memcmp(parent->f.uuid, h->parent_uuid, 16) != 0)
@@ -224,7 +224,9 @@ static int open_dynamic(struct image *img, struct vpc *p, uint8_t *buf)
 			ret = core_fail(ctx, -CD_ENOMEM, "Unable to allocate memory for page table");
 	}
 	p->differencing = p->f.type == VPC_DIFFERENCING;
-	if (ret == 0 && p->differencing) {
+	/* qemu's vpc driver reads no parent: for info there is none to name
+	 * (nor a locator to refuse). */
+	if (ret == 0 && p->differencing && !img->ctx->open_no_backing) {
 		p->bitmap = core_alloc(ctx, p->l.bitmap_size, 64);
 		ret = p->bitmap ? open_parent(img, p, h)
 				: core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
@@ -335,6 +337,13 @@ static int64_t vpc_map(struct image *img, uint64_t off, uint64_t len, struct ext
 	return file_run(p, data + in, n, ext);
 }
 
+/* qemu's vpc_get_info(): a block size unless the footer says fixed. */
+static void vpc_about(struct image *img, struct image_about *a)
+{
+	const struct vpc *p = img->priv;
+	a->cluster_size = p->f.type == VPC_FIXED ? 0 : p->l.block_size;
+}
+
 const struct format_ops format_vpc = {
 	.name = "vpc",
 	.flags = FORMAT_HAS_METADATA,
@@ -343,4 +352,5 @@ const struct format_ops format_vpc = {
 	.map = vpc_map,
 	.read = NULL, /* every run is zeros, the file's bytes, or the parent's */
 	.writer = &vpc_writer_ops,
+	.about = vpc_about,
 };
