@@ -193,16 +193,22 @@ static int record_backing(struct image *img, const char *name, size_t name_len,
 	return 0;
 }
 
+/* The backing file name (len bytes) names, attached and opened as fmt_name
+ * into *b, shown as `shown`: 0 or -errno with the reason recorded. */
+static int open_backing_as(struct image *img, const char *name, size_t len,
+			   const char *fmt_name, const char *shown, struct image *b)
+{
+	int64_t dev = image_attach_child(img, HC_CHILD_BACKING, name, len);
+	return dev < 0 ? (int)dev
+		       : image_open_as(img->ctx, (uint32_t)dev, img->depth + 1, fmt_name, shown, b);
+}
+
 int image_open_recorded_backing(struct image *img, const char *shown, struct image *b)
 {
-	struct core_ctx *ctx = img->ctx;
-	const char *name = img->backing_name;
-	int64_t dev = image_attach_child(img, HC_CHILD_BACKING, name, strlen(name));
-	int ret = dev < 0 ? (int)dev
-			  : image_open_as(ctx, (uint32_t)dev, img->depth + 1, img->backing_fmt,
-					  shown, b);
+	int ret = open_backing_as(img, img->backing_name, strlen(img->backing_name),
+				  img->backing_fmt, shown, b);
 	if (ret < 0)
-		return core_prefix(ctx, ret, "Could not open '%s': ", shown);
+		return core_prefix(img->ctx, ret, "Could not open '%s': ", shown);
 	return 0;
 }
 
@@ -214,12 +220,8 @@ int image_open_backing(struct image *img, const char *name, size_t name_len,
 		return record_backing(img, name, name_len, fmt_name);
 	char *shown = image_child_name(ctx, img->name, name, name_len);
 	struct image *b = core_alloc(ctx, sizeof(*b), 8);
-	int ret = !shown || !b ? core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM)) : 0;
-	int64_t dev = ret < 0 ? ret : image_attach_child(img, HC_CHILD_BACKING, name, name_len);
-	if (dev < 0)
-		ret = (int)dev;
-	else
-		ret = image_open_as(ctx, (uint32_t)dev, img->depth + 1, fmt_name, shown, b);
+	int ret = !shown || !b ? core_fail(ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM))
+			       : open_backing_as(img, name, name_len, fmt_name, shown, b);
 	if (ret < 0) {
 		core_free(ctx, shown);
 		core_free(ctx, b);

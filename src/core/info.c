@@ -123,14 +123,14 @@ int info_run(struct core_ctx *ctx, const struct cordon_job *job)
 	ctx->open_no_backing = true;
 	char *name = io_dev_name(ctx, 0);
 	int ret = name ? result_init(&r, ctx) : -CD_ENOMEM;
-	if (ret == 0 && (ret = remember(ctx, &seen, name)) < 0)
-		core_free(ctx, name);
-	else if (ret < 0)
-		core_free(ctx, name);
-	if (ret < 0)
+	if (ret == 0)
+		ret = remember(ctx, &seen, name);
+	if (ret < 0) {
+		core_free(ctx, name); /* not remembered */
 		core_fail(ctx, ret, "%s", cd_strerror(ret));
-	else
+	} else {
 		ret = image_open(ctx, 0, job->dev[0].fmt, name, &cur);
+	}
 	if (ret == 0 && chain)
 		result_begin_array(&r, NULL);
 	while (ret == 0) {

@@ -53,22 +53,21 @@ static int by_qdict(const void *pa, const void *pb)
 	return a->index > b->index ? -1 : a->index < b->index;
 }
 
-size_t *qdict_order(const struct result_store *r, size_t pos, size_t *n, size_t *end,
-		    int *failed)
+size_t *qdict_order(const struct result_store *r, size_t pos, size_t *n, size_t *end)
 {
 	struct result_rec rec;
 	size_t count = 0, at = pos;
-	*failed = 0;
 	result_store_next(r, &at, &rec); /* the BEGIN */
 	size_t first = at;
 	for (;;) {
 		size_t here = at;
-		if (!result_store_next(r, &here, &rec) || is_end(rec.type))
+		if (!result_store_next(r, &here, &rec) || is_end(rec.type)) {
+			*end = here;
 			break;
+		}
 		at = result_skip_value(r, at);
 		count++;
 	}
-	*end = result_skip_value(r, pos);
 	*n = 0;
 	if (count == 0)
 		return NULL;
@@ -77,7 +76,6 @@ size_t *qdict_order(const struct result_store *r, size_t pos, size_t *n, size_t 
 	if (!m || !out) {
 		free(m);
 		free(out);
-		*failed = 1;
 		return NULL;
 	}
 	at = first;

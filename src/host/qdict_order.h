@@ -25,7 +25,6 @@ size_t result_skip_value(const struct result_store *r, size_t pos);
  * positions in QDict order in a malloc'd array (*n of them; NULL when
  * there are none or memory ran out: then *n is 0 and the caller walks
  * them in record order), and *end the position after the object. */
-size_t *qdict_order(const struct result_store *r, size_t pos, size_t *n, size_t *end,
-		    int *failed);
+size_t *qdict_order(const struct result_store *r, size_t pos, size_t *n, size_t *end);
 
 #endif

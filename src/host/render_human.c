@@ -86,8 +86,7 @@ bool render_human_tree(FILE *f, const struct result_store *r, size_t *pos, int i
 		return false;
 	bool in_object = open.type == HC_REC_BEGIN_OBJECT;
 	size_t n = 0, end = 0;
-	int failed = 0;
-	size_t *order = in_object ? qdict_order(r, *pos, &n, &end, &failed) : NULL;
+	size_t *order = in_object ? qdict_order(r, *pos, &n, &end) : NULL;
 	if (order) {
 		for (size_t i = 0; i < n; i++)
 			member(f, r, order[i], indent, true, (int)i);

@@ -97,8 +97,7 @@ static size_t contents(struct writer *w, const struct result_store *r, size_t po
 		       bool object)
 {
 	size_t n = 0, end = 0, at = pos;
-	int failed = 0;
-	size_t *order = object ? qdict_order(r, pos, &n, &end, &failed) : NULL;
+	size_t *order = object ? qdict_order(r, pos, &n, &end) : NULL;
 	if (order) {
 		for (size_t i = 0; i < n; i++)
 			value(w, r, order[i]);
