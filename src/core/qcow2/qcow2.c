@@ -188,6 +188,9 @@ static int qcow2_open(struct image *img)
 	/* qemu reads the snapshot table last, before the backing file. */
 	if (ret == 0)
 		ret = qcow2_check_snapshots(img, &q->h);
+	/* ... then loads the persistent bitmaps. */
+	if (ret == 0)
+		ret = qcow2_check_bitmaps(img);
 	/* qemu's virtual size is whole sectors: total_sectors = size / 512. */
 	img->size = q->h.size & ~511ull;
 	if (ret == 0 && q->h.backing_len)

@@ -145,6 +145,7 @@ struct qcow2_header {
 	uint32_t bitmaps_warning;
 	uint32_t nb_bitmaps;      /* in a bitmaps extension qemu reads (its
 				   * autoclear bit set); 0: none */
+	uint64_t bitmap_dir_offset, bitmap_dir_size;
 	uint32_t nb_snapshots;
 	uint64_t snapshots_offset;
 };
@@ -167,6 +168,30 @@ int qcow2_check_snapshots(struct image *img, const struct qcow2_header *h);
 /* info: the "snapshots" array (qemu's qcow2_snapshot_list() as
  * bdrv_query_snapshot_info_list() shows it), nothing when there are none. */
 int qcow2_list_snapshots(struct image *img, struct result_out *r);
+
+/* qemu's qcow2_load_dirty_bitmaps() at open (qcow2_bitmap.c): the bitmap
+ * directory and each consistent bitmap's table checked as qemu checks
+ * them.  0, or -errno with qemu's message recorded. */
+int qcow2_check_bitmaps(struct image *img);
+/* info: the "bitmaps" array (qcow2_get_bitmap_info_list()), nothing when
+ * the image has none. */
+int qcow2_list_bitmaps(struct image *img, struct result_out *r);
+
+/* A read window over the file (qcow2_window.c): bytes at any offset below
+ * qemu's BDRV_MAX_LENGTH, zeros past end of file. */
+struct qcow2_window {
+	struct image *img;
+	uint8_t *buf;
+	size_t cap;
+	uint64_t off, len; /* the file bytes buf holds */
+};
+/* qemu's BDRV_MAX_LENGTH: no read may reach past it (-EIO). */
+#define QCOW2_BDRV_MAX_LENGTH ((uint64_t)INT64_MAX & ~((1ull << 30) - 1))
+int qcow2_window_init(struct qcow2_window *w, struct image *img, size_t cap);
+void qcow2_window_free(struct qcow2_window *w);
+/* Points *p at len (<= cap) bytes at off: 0, or -errno (-CD_EIO past
+ * BDRV_MAX_LENGTH). */
+int qcow2_window_at(struct qcow2_window *w, uint64_t off, size_t len, const uint8_t **p);
 
 /* info (qcow2_about.c). */
 void qcow2_about(struct image *img, struct image_about *a);

@@ -21,12 +21,6 @@ int qcow2_about_specific(struct image *img, struct result_out *r)
 {
 	const struct qcow2 *q = img->priv;
 	const struct qcow2_header *h = &q->h;
-	/* qemu lists each bitmap (name, granularity, flags) from the bitmap
-	 * directory, which cordon does not read yet. */
-	if (h->nb_bitmaps)
-		return core_fail(img->ctx, -CD_ENOTSUP, "cordon info cannot list the "
-				 "bitmaps of qcow2 images yet (this image has %u)",
-				 h->nb_bitmaps);
 	if (h->version == 2) {
 		result_string(r, "compat", "0.10");
 	} else {
@@ -36,6 +30,13 @@ int qcow2_about_specific(struct image *img, struct result_out *r)
 		result_bool(r, "corrupt", (h->incompatible & QCOW2_INCOMPAT_CORRUPT) != 0);
 	}
 	result_int(r, "refcount-bits", 1ll << h->refcount_order);
+	/* v2 images have no bitmaps qemu reads (the header has no autoclear
+	 * bits), and qemu lists none for them. */
+	if (h->version >= 3) {
+		int ret = qcow2_list_bitmaps(img, r);
+		if (ret < 0)
+			return ret;
+	}
 	result_string(r, "compression-type",
 		      h->compression_type == QCOW2_COMPRESSION_ZSTD ? "zstd" : "zlib");
 	return 0;

@@ -204,6 +204,8 @@ static int ext_bitmaps(struct dec *d, uint64_t data, uint32_t len)
 	if (nb == 0)
 		return fail(d, -CD_EINVAL, "found bitmaps extension with zero bitmaps");
 	d->h->nb_bitmaps = nb;
+	d->h->bitmap_dir_size = dir_size;
+	d->h->bitmap_dir_offset = dir_offset;
 	if (dir_offset % d->cluster_size)
 		return fail(d, -CD_EINVAL, "bitmaps_ext: invalid bitmap directory offset");
 	if (dir_size > QCOW2_MAX_BITMAP_DIRECTORY)

@@ -11,7 +11,6 @@
  */
 #include "qcow2.h"
 
-#include "../io.h"
 #include "../result.h"
 
 #define SNAP_HEADER 40u
@@ -20,38 +19,20 @@
 #define WALK_BUF (ENTRY_MAX + (56u << 10))
 #define ID_MAX 127u   /* qemu's id_str[128] */
 #define NAME_MAX 255u /* qemu's name[256] */
-/* qemu's BDRV_MAX_LENGTH: no read may reach past it (-EIO). */
-#define BDRV_MAX_LENGTH ((uint64_t)INT64_MAX & ~((1ull << 30) - 1))
-
-struct walk {
-	struct image *img;
-	uint8_t *buf;
-	uint64_t buf_off, buf_len; /* the file bytes buf holds */
-};
-
-static int read_failed(struct walk *w, int err)
+static int read_failed(struct image *img, int err)
 {
-	return core_fail(w->img->ctx, err, "Failed to read snapshot table: %s",
+	return core_fail(img->ctx, err, "Failed to read snapshot table: %s",
 			 cd_strerror(err));
 }
 
-/* len (<= ENTRY_MAX) bytes at off, from the buffer or a fresh read. */
-static int bytes_at(struct walk *w, uint64_t off, uint64_t len, const uint8_t **p)
+/* len (<= ENTRY_MAX) bytes at off. */
+static int bytes_at(struct qcow2_window *w, uint64_t off, uint64_t len, const uint8_t **p)
 {
-	if (off > BDRV_MAX_LENGTH - len)
-		return read_failed(w, -CD_EIO);
-	if (w->buf_len < len || off < w->buf_off || off - w->buf_off > w->buf_len - len) {
-		int ret = io_read(w->img->ctx, w->img->dev, off, w->buf, WALK_BUF);
-		if (ret < 0)
-			return read_failed(w, ret);
-		w->buf_off = off;
-		w->buf_len = WALK_BUF;
-	}
-	*p = w->buf + (off - w->buf_off);
-	return 0;
+	int ret = qcow2_window_at(w, off, (size_t)len, p);
+	return ret < 0 ? read_failed(w->img, ret) : 0;
 }
 
-static int header_at(struct walk *w, uint64_t off, const uint8_t **h)
+static int header_at(struct qcow2_window *w, uint64_t off, const uint8_t **h)
 {
 	return bytes_at(w, off, SNAP_HEADER, h);
 }
@@ -61,8 +42,8 @@ int qcow2_check_snapshots(struct image *img, const struct qcow2_header *hd)
 	uint32_t n = hd->nb_snapshots;
 	if (n == 0)
 		return 0;
-	struct walk w = { .img = img, .buf = core_alloc(img->ctx, WALK_BUF, 64) };
-	if (!w.buf)
+	struct qcow2_window w;
+	if (qcow2_window_init(&w, img, WALK_BUF) < 0)
 		return core_fail(img->ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
 	/* Offsets stay below BDRV_MAX_LENGTH plus one entry (at most
 	 * 40 + 1024 + 2 * 65535 + 7): no overflow. */
@@ -85,8 +66,8 @@ int qcow2_check_snapshots(struct image *img, const struct qcow2_header *hd)
 			break;
 		}
 		/* The rest of the entry is read up to its end, zeros past EOF. */
-		if (off + SNAP_HEADER + extra + names > BDRV_MAX_LENGTH) {
-			ret = read_failed(&w, -CD_EIO);
+		if (off + SNAP_HEADER + extra + names > QCOW2_BDRV_MAX_LENGTH) {
+			ret = read_failed(img, -CD_EIO);
 			break;
 		}
 		off += SNAP_HEADER + extra + names;
@@ -99,7 +80,7 @@ int qcow2_check_snapshots(struct image *img, const struct qcow2_header *hd)
 			ret = core_fail_hint(img->ctx, -CD_EFBIG, hint, "Snapshot table is too big");
 		}
 	}
-	core_free(img->ctx, w.buf);
+	qcow2_window_free(&w);
 	return ret;
 }
 
@@ -140,8 +121,8 @@ int qcow2_list_snapshots(struct image *img, struct result_out *r)
 	uint32_t n = q->h.nb_snapshots;
 	if (n == 0)
 		return 0;
-	struct walk w = { .img = img, .buf = core_alloc(img->ctx, WALK_BUF, 64) };
-	if (!w.buf)
+	struct qcow2_window w;
+	if (qcow2_window_init(&w, img, WALK_BUF) < 0)
 		return core_fail(img->ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
 	/* Open walked these entries: each is at most ENTRY_MAX bytes and the
 	 * offsets stay below BDRV_MAX_LENGTH. */
@@ -157,12 +138,12 @@ int qcow2_list_snapshots(struct image *img, struct result_out *r)
 		uint64_t len = SNAP_HEADER + load_be32(e + 36) + load_be16(e + 12) +
 			       load_be16(e + 14);
 		if (len > ENTRY_MAX) /* changed since open */
-			ret = read_failed(&w, -CD_EIO);
+			ret = read_failed(img, -CD_EIO);
 		else if ((ret = bytes_at(&w, off, len, &e)) == 0)
 			list_entry(r, e);
 		off += len;
 	}
 	result_end_array(r);
-	core_free(img->ctx, w.buf);
+	qcow2_window_free(&w);
 	return ret;
 }
