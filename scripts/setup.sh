@@ -13,6 +13,7 @@ packages=(
 	python3-pytest-xdist         # ... run in parallel
 	python3-libvhdi              # a second VHD reader for the vpc tests
 	python3-libvmdk              # a second VMDK reader for the vmdk tests
+	python3-oslo.utils           # a real client of qemu-img info's output
 	vmdk-stream-converter        # a second streamOptimized writer
 	hyperfine                    # bench/
 )
