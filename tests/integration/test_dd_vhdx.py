@@ -10,6 +10,7 @@ VHDX through cordon dd against qemu-img dd.
   in memory; the oracle is `qemu-img check -r all` on a copy, then
   qemu-img dd of the repaired copy.  The input itself is never written.
 """
+import json
 import struct
 
 import pytest
@@ -620,3 +621,35 @@ def test_partially_present_without_bitmap(cordon_bin, sandbox, tmp_path, diff_pa
     assert (p.returncode, p.stderr.decode()) == (
         1, "cordon: error while reading from input image file: Input/output error\n")
     assert not (tmp_path / "out.raw").exists()
+
+
+def test_differencing_info(qemu_img, cordon_bin, sandbox, tmp_path, diff_parts):
+    """info describes a differencing image with its parent as backing file
+    (qemu-img 7.2 cannot open it: docs/info.md), and --backing-chain goes on
+    to the parent, which it describes exactly as qemu-img does."""
+    parent, template = diff_parts
+    child = X.differencing(template, parent, None, DIFF_BLOCKS, DIFF_BS)
+    (tmp_path / "in.vhdx").write_bytes(child)
+    (tmp_path / "parent.vhdx").write_bytes(parent)
+    q = tool([qemu_img, "info", "--output=json", "in.vhdx"], cwd=tmp_path)
+    assert q.returncode == 1 and b"Operation not supported" in q.stderr
+
+    def cordon(*args):
+        p = tool([str(cordon_bin), "info", f"--sandbox={sandbox}", *args], cwd=tmp_path)
+        assert p.returncode == 0 and p.stderr == b"", p.stderr
+        return p.stdout
+
+    me = json.loads(cordon("--output=json", "in.vhdx"))
+    assert me["format"] == "vhdx" and me["virtual-size"] == DIFF_SIZE
+    assert me["cluster-size"] == DIFF_BS
+    assert me["backing-filename"] == "./parent.vhdx"  # MS-VHDX ".\\parent.vhdx"
+    assert me["full-backing-filename"] == "./parent.vhdx"
+    assert me["backing-filename-format"] == "vhdx"
+    assert me["actual-size"] == allocated(tmp_path / "in.vhdx")
+    human = cordon("in.vhdx").decode()
+    assert "backing file: ./parent.vhdx\n" in human and "backing file format: vhdx\n" in human
+    chain = json.loads(cordon("--backing-chain", "--output=json", "in.vhdx"))
+    assert chain[0] == me
+    q = tool([qemu_img, "info", "--output=json", "./parent.vhdx"], cwd=tmp_path)
+    assert q.returncode == 0
+    assert chain[1:] == [json.loads(q.stdout)]

@@ -78,6 +78,20 @@ def special(tmp_path_factory):
              "-u", "loopa.qcow2", "1M"],
          ["qemu-img", "create", "-q", "-f", "qcow2", "-b", "loopa.qcow2", "-F", "qcow2",
           "-u", "loopb.qcow2", "1M"])
+    # Extents of mixed kinds (qemu then prints no cluster size and no dirty
+    # flag) and of one kind twice, in hand-written descriptors.
+    make(d, ["qemu-img", "create", "-q", "-f", "vmdk", "-o",
+             "subformat=twoGbMaxExtentSparse", "mixed.vmdk", "2M"])
+    (d / "mixed-flat.bin").write_bytes(bytes(range(256)) * 4096)
+    desc = (d / "mixed.vmdk").read_text()
+    sparse = 'RW 4096 SPARSE "mixed-s001.vmdk"\n'
+    assert sparse in desc
+    (d / "mixed.vmdk").write_text(desc.replace(
+        sparse, sparse + 'RW 2048 FLAT "mixed-flat.bin" 0\n'))
+    (d / "twice.vmdk").write_text(desc.replace(sparse, sparse * 2))
+    make(d, ["qemu-img", "create", "-q", "-f", "qcow2", "bitmaps.qcow2", "16M"],
+         ["qemu-img", "bitmap", "--add", "bitmaps.qcow2", "b0"],
+         ["qemu-img", "bitmap", "--add", "-g", "1M", "--disable", "bitmaps.qcow2", "b1"])
     os.mkdir(d / "sub")
     make(d, ["qemu-img", "create", "-q", "-f", "qcow2", "-b", "../top.qcow2", "-F",
              "qcow2", "sub/deep.qcow2"])
@@ -86,7 +100,7 @@ def special(tmp_path_factory):
 
 SPECIAL = ["snap.qcow2", "snap2.qcow2", "top.qcow2", "mid.qcow2", "orphan.qcow2",
            "feat.qcow2", "zstd.qcow2", "flat3.vmdk", "mflat.vmdk", "b.vhdx", "fixed.vhd",
-           "loopa.qcow2"]
+           "loopa.qcow2", "mixed.vmdk", "twice.vmdk", "bitmaps.qcow2"]
 
 
 @pytest.mark.parametrize("out", OUTPUTS, ids=OUT_IDS)
