@@ -39,6 +39,9 @@ struct core_ctx {
 	/* qemu's BDRV_O_NO_BACKING (info): backing files are named, not
 	 * opened (format.h). */
 	bool open_no_backing;
+	/* qemu's BDRV_O_NO_IO (info): images are opened to be described, not
+	 * read, so what only reading needs (a key) is not asked for. */
+	bool open_no_io;
 	/* io.h's write-behind window. */
 	struct io_behind {
 		const uint8_t *lo, *hi; /* io_write may write [lo, hi) behind */

@@ -8,6 +8,7 @@ void core_ctx_init(struct core_ctx *ctx, const struct core_env *env)
 	ctx->err_note = 0;
 	ctx->hint[0] = '\0';
 	ctx->open_no_backing = false;
+	ctx->open_no_io = false;
 	ctx->behind = (struct io_behind){ 0 };
 }
 

@@ -121,6 +121,7 @@ int info_run(struct core_ctx *ctx, const struct cordon_job *job)
 	struct seen seen = { 0 };
 	struct image cur = { 0 };
 	ctx->open_no_backing = true;
+	ctx->open_no_io = true;
 	char *name = io_dev_name(ctx, 0);
 	int ret = name ? result_init(&r, ctx) : -CD_ENOMEM;
 	if (ret == 0)

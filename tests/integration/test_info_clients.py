@@ -49,6 +49,7 @@ PROBED_RAW = {"vpc-fixed", "fixed.vhd"}
 DEEP = "sub/deep.qcow2"  # backing file "../top.qcow2", outside its directory
 BACKED = {"qcow2-chain", "top.qcow2", "mid.qcow2", "orphan.qcow2", "loopa.qcow2", DEEP}
 SNAPSHOTS = {"snap.qcow2": 3, "snap2.qcow2": 1}
+ENCRYPTED = {"aes.qcow2", "aes2.qcow2"}
 # --backing-chain fails on these, so they have no chain-human case
 # (test_info.py compares the failures): a missing backing file, a loop, and
 # (cordon's policy) a backing file outside the image's directory.
@@ -68,7 +69,7 @@ def check(qemu_img, cordon_bin, sandbox, tmp_path, files, name, arg, fmt, form):
     # Not parsed into nothing:
     assert isinstance(ci["virtual_size"], int) and ci["virtual_size"] > 0
     assert isinstance(ci["disk_size"], int) and ci["disk_size"] > 0
-    assert ci["encrypted"] is None
+    assert ci["encrypted"] == ("yes" if name in ENCRYPTED else None)
     if form == "chain-human":  # the last image's name and format
         assert ci["image"] and ci["file_format"] in FORMATS
         return

@@ -9,7 +9,7 @@
 #include "../../src/core/qcow2/qcow2.h"
 #include "qcow2_build.h"
 
-/* A valid v3 image, 64 KiB clusters, 1 MiB; *len is its file size. */
+/* A valid v3 image, 64 KiB clusters, false, 1 MiB; *len is its file size. */
 static uint8_t *valid(uint32_t version, size_t *len)
 {
 	struct qb b;
@@ -26,7 +26,7 @@ static int decode(const uint8_t *img, size_t len, struct qcow2_header *h,
 		  char *why)
 {
 	/* The decoder is given one cluster (64 KiB here) and the file size. */
-	return qcow2_header_decode(img, 65536, len, h, why, QCOW2_WHY_LEN);
+	return qcow2_header_decode(img, 65536, len, false, h, why, QCOW2_WHY_LEN);
 }
 
 static void decodes_v3_and_v2(void **state)
@@ -206,6 +206,36 @@ static void extensions_are_bounded(void **state)
 	free(img);
 }
 
+/* Opened to be described (info, BDRV_O_NO_IO): marked corrupt and AES are
+ * decoded, LUKS and an external data file still refused. */
+static void described_images(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *img = valid(3, &len);
+	struct qcow2_header h;
+	char why[QCOW2_WHY_LEN];
+	qb_put64(img + 72, QCOW2_INCOMPAT_CORRUPT);
+	qb_put32(img + 32, QCOW2_CRYPT_AES);
+	assert_int_equal(qcow2_header_decode(img, 65536, len, true, &h, why, sizeof(why)), 0);
+	assert_true(h.incompatible & QCOW2_INCOMPAT_CORRUPT);
+	assert_int_equal(h.crypt_method, QCOW2_CRYPT_AES);
+	assert_int_equal(decode(img, len, &h, why), -CD_EINVAL);
+	assert_string_equal(why, "qcow2: Image is corrupt; cordon refuses images marked "
+			    "corrupt (repair with 'qemu-img check -r all')");
+	qb_put64(img + 72, QCOW2_INCOMPAT_DATA_FILE);
+	assert_int_equal(qcow2_header_decode(img, 65536, len, true, &h, why, sizeof(why)),
+			 -CD_ENOTSUP);
+	qb_put64(img + 72, 0);
+	qb_put32(img + 32, QCOW2_CRYPT_LUKS);
+	qb_put32(img + 112, QCOW2_EXT_CRYPTO_HEADER);
+	qb_put32(img + 116, 16);
+	assert_int_equal(qcow2_header_decode(img, 65536, len, true, &h, why, sizeof(why)),
+			 -CD_ENOTSUP);
+	assert_string_equal(why, "cordon cannot describe LUKS encryption headers yet");
+	free(img);
+}
+
 static void data_file_name_is_shown(void **state)
 {
 	(void)state;
@@ -236,14 +266,14 @@ static void backing_name_ends_at_nul(void **state)
 	struct qcow2_header h;
 	char why[QCOW2_WHY_LEN];
 	qb_put32(b.buf + 16, 9); /* the stored length counts a NUL */
-	assert_int_equal(qcow2_header_decode(b.buf, 65536, b.len, &h, why, sizeof(why)), 0);
+	assert_int_equal(qcow2_header_decode(b.buf, 65536, b.len, false, &h, why, sizeof(why)), 0);
 	assert_int_equal(h.backing_len, 4);
 	/* File size 258: past it the name reads as zeros, as qemu reads it. */
 	memset(b.buf + 258, 0, 2);
-	assert_int_equal(qcow2_header_decode(b.buf, 65536, 258, &h, why, sizeof(why)), 0);
+	assert_int_equal(qcow2_header_decode(b.buf, 65536, 258, false, &h, why, sizeof(why)), 0);
 	assert_int_equal(h.backing_len, 2);
 	b.buf[256] = '\0';
-	assert_int_equal(qcow2_header_decode(b.buf, 65536, b.len, &h, why, sizeof(why)), 0);
+	assert_int_equal(qcow2_header_decode(b.buf, 65536, b.len, false, &h, why, sizeof(why)), 0);
 	assert_int_equal(h.backing_len, 0);
 	free(b.buf);
 }
@@ -338,9 +368,9 @@ static void short_buffers_are_safe(void **state)
 	uint8_t *img = valid(3, &len);
 	struct qcow2_header h;
 	char why[QCOW2_WHY_LEN];
-	assert_int_equal(qcow2_header_decode(img, 100, len, &h, why, sizeof(why)),
+	assert_int_equal(qcow2_header_decode(img, 100, len, false, &h, why, sizeof(why)),
 			 -CD_EINVAL);
-	assert_int_equal(qcow2_header_decode(img, 4096, len, &h, why, sizeof(why)),
+	assert_int_equal(qcow2_header_decode(img, 4096, len, false, &h, why, sizeof(why)),
 			 -CD_EIO);
 	free(img);
 }
@@ -353,6 +383,7 @@ int main(void)
 		cmocka_unit_test(every_refusal),
 		cmocka_unit_test(named_unknown_features),
 		cmocka_unit_test(extensions_are_bounded),
+		cmocka_unit_test(described_images),
 		cmocka_unit_test(data_file_name_is_shown),
 		cmocka_unit_test(backing_name_ends_at_nul),
 		cmocka_unit_test(bitmaps_extension_checks),

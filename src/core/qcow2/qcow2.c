@@ -131,7 +131,8 @@ static int decode_header(struct image *img, struct qcow2 *q, char *backing)
 	if (ret < 0)
 		return ret;
 	char why[QCOW2_WHY_LEN];
-	ret = qcow2_header_decode(buf, len, q->file_size, &q->h, why, sizeof(why));
+	ret = qcow2_header_decode(buf, len, q->file_size, img->ctx->open_no_io, &q->h, why,
+				  sizeof(why));
 	/* qemu warns as it meets the extension, before any error after it. */
 	if (q->h.bitmaps_warning == 2)
 		core_say(img->ctx, HC_LEVEL_WARNING, "This qcow2 v2 image contains bitmaps, "

@@ -156,10 +156,13 @@ struct qcow2_header {
  * Decodes and checks the header of a qcow2 image from its first cluster.
  * buf holds the first `len` bytes of the file, zero-padded past the end of
  * the file by the caller (qemu reads zeros there too); file_size is the
- * file's real size.  Pure: no I/O, no allocation.  0, or -errno with the
- * reason (qemu's words where qemu has them) in why.
+ * file's real size.  describe: the image is opened to be described, as
+ * qemu-img info opens it (BDRV_O_NO_IO): marked corrupt, or encrypted with
+ * AES, it is not refused, as it will not be read.  Pure: no I/O, no
+ * allocation.  0, or -errno with the reason (qemu's words where qemu has
+ * them) in why.
  */
-int qcow2_header_decode(const uint8_t *buf, size_t len, uint64_t file_size,
+int qcow2_header_decode(const uint8_t *buf, size_t len, uint64_t file_size, bool describe,
 			struct qcow2_header *h, char *why, size_t why_len);
 
 /* qemu's open-time limits on the internal snapshot table (qcow2_snapshot.c):

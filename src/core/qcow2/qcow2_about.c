@@ -30,6 +30,12 @@ int qcow2_about_specific(struct image *img, struct result_out *r)
 		result_bool(r, "corrupt", (h->incompatible & QCOW2_INCOMPAT_CORRUPT) != 0);
 	}
 	result_int(r, "refcount-bits", 1ll << h->refcount_order);
+	/* Only AES images are opened to be described (qcow2_header_decode). */
+	if (h->crypt_method == QCOW2_CRYPT_AES) {
+		result_begin_object(r, "encrypt");
+		result_string(r, "format", "aes");
+		result_end_object(r);
+	}
 	/* v2 images have no bitmaps qemu reads (the header has no autoclear
 	 * bits), and qemu lists none for them. */
 	if (h->version >= 3) {

@@ -20,6 +20,7 @@ struct dec {
 	uint32_t nb_snapshots;
 	uint64_t snapshots_offset;
 	struct qcow2_header *h;
+	bool describe;
 	char *why;
 	size_t why_len;
 };
@@ -178,7 +179,12 @@ static int ext_crypto(struct dec *d, uint64_t data, uint32_t len, uint32_t crypt
 			    (unsigned long long)off,
 			    (unsigned long long)d->cluster_size);
 	/* qemu opens the LUKS header here, which needs the key cordon does
-	 * not take: qemu-img's message for a missing one. */
+	 * not take: qemu-img's message for a missing one.  qemu-img info
+	 * describes the header (cipher, key slots), which cordon does not
+	 * decode yet. */
+	if (d->describe)
+		return fail(d, -CD_ENOTSUP, "cordon cannot describe LUKS encryption "
+			    "headers yet");
 	return fail(d, -CD_EINVAL, "Parameter 'encrypt.key-secret' is required for cipher");
 }
 
@@ -344,8 +350,9 @@ static int check_features(struct dec *d)
 	struct qcow2_header *h = d->h;
 	if (h->incompatible & ~QCOW2_INCOMPAT_KNOWN)
 		return unsupported_features(d, h->incompatible & ~QCOW2_INCOMPAT_KNOWN);
-	/* qemu opens these read-only; cordon will not trust their tables. */
-	if (h->incompatible & QCOW2_INCOMPAT_CORRUPT)
+	/* qemu opens these read-only; cordon will not trust their tables to
+	 * read data, only to describe the image. */
+	if ((h->incompatible & QCOW2_INCOMPAT_CORRUPT) && !d->describe)
 		return fail(d, -CD_EINVAL, "qcow2: Image is corrupt; cordon refuses "
 			    "images marked corrupt (repair with 'qemu-img check "
 			    "-r all')");
@@ -383,8 +390,9 @@ static int check_data_and_crypto(struct dec *d)
 	if (h->autoclear & QCOW2_AUTOCLEAR_DATA_FILE_RAW)
 		return fail(d, -CD_EINVAL, "data-file-raw requires a data file");
 	/* cordon takes no keys: qemu-img's message for a missing one.  (A
-	 * LUKS image with its header extension failed at the extension.) */
-	if (h->crypt_method == QCOW2_CRYPT_AES)
+	 * LUKS image with its header extension failed at the extension.)
+	 * Described, an AES image needs none: its tables are not encrypted. */
+	if (h->crypt_method == QCOW2_CRYPT_AES && !d->describe)
 		return fail(d, -CD_EINVAL, "Parameter 'encrypt.key-secret' is "
 			    "required for cipher");
 	if (h->crypt_method == QCOW2_CRYPT_LUKS)
@@ -411,11 +419,11 @@ static int check_backing_name(struct dec *d)
 	return 0;
 }
 
-int qcow2_header_decode(const uint8_t *buf, size_t len, uint64_t file_size,
+int qcow2_header_decode(const uint8_t *buf, size_t len, uint64_t file_size, bool describe,
 			struct qcow2_header *h, char *why, size_t why_len)
 {
 	struct dec d = { .buf = buf, .len = len, .file_size = file_size,
-			 .h = h, .why = why, .why_len = why_len };
+			 .h = h, .describe = describe, .why = why, .why_len = why_len };
 	memset(h, 0, sizeof(*h));
 	if (why_len)
 		why[0] = '\0';
