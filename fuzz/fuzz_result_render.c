@@ -6,10 +6,10 @@
  *
  * Checks beyond "no crash, no UB": a refused call leaves the store as it
  * was; the store stays within its limits; a complete store renders as a
- * sequence of valid JSON values (checked by an independent parser below)
- * and as qemu's human tree in printable lines,
- * one per line, in printable ASCII only; every progress line is qemu's
- * "    (N.NN/100%)\r" with N never above 100.
+ * sequence of valid JSON values and as qemu's human tree in lines without
+ * terminal controls (both checked apart from the renderers, in
+ * render_check.h); every progress line is qemu's "    (N.NN/100%)\r" with
+ * N never above 100.
  *
  * Input: a sequence of chunks, each [kind:1][len:2 LE][len bytes]; kind
  * even = result call, odd = progress report (16 bytes: done, total).
@@ -25,131 +25,7 @@
 #include "../src/host/render_human.h"
 #include "../src/host/render_json.h"
 #include "../src/host/result_store.h"
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
-
-/* ---- an independent JSON checker (RFC 8259 subset qemu emits) ---------- */
-
-struct parser {
-	const char *p, *end;
-	int depth;
-};
-
-static bool ws(struct parser *s)
-{
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\n'))
-		s->p++;
-	return true;
-}
-
-static bool lit(struct parser *s, const char *word)
-{
-	size_t n = strlen(word);
-	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
-		return false;
-	s->p += n;
-	return true;
-}
-
-static bool hex4(const char *p)
-{
-	for (int i = 0; i < 4; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'A' && p[i] <= 'F')))
-			return false;
-	return true;
-}
-
-static bool string(struct parser *s)
-{
-	if (!lit(s, "\""))
-		return false;
-	while (s->p < s->end && *s->p != '"') {
-		if (*s->p == '\\') {
-			s->p++;
-			if (s->p >= s->end)
-				return false;
-			if (*s->p == 'u') {
-				if (s->end - s->p < 5 || !hex4(s->p + 1))
-					return false;
-				s->p += 5;
-				continue;
-			}
-			if (!strchr("\"\\bfnrt", *s->p))
-				return false;
-		}
-		s->p++;
-	}
-	return lit(s, "\"");
-}
-
-static bool number(struct parser *s)
-{
-	if (s->p < s->end && *s->p == '-')
-		s->p++;
-	const char *start = s->p;
-	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-		s->p++;
-	size_t n = (size_t)(s->p - start);
-	return n > 0 && (n == 1 || *start != '0');
-}
-
-static bool value(struct parser *s);
-
-/* The container's end, if it comes next. */
-static bool closes(struct parser *s, char close)
-{
-	ws(s);
-	if (s->p >= s->end || *s->p != close)
-		return false;
-	s->p++;
-	s->depth--;
-	return true;
-}
-
-static bool members(struct parser *s, char close, bool keyed)
-{
-	if (++s->depth > 64)
-		return false;
-	if (closes(s, close))
-		return true;
-	for (;;) {
-		ws(s);
-		if (keyed && !(string(s) && lit(s, ": ")))
-			return false;
-		if (!value(s))
-			return false;
-		if (closes(s, close))
-			return true;
-		if (!lit(s, ","))
-			return false;
-	}
-}
-
-static bool value(struct parser *s)
-{
-	ws(s);
-	if (s->p >= s->end)
-		return false;
-	switch (*s->p) {
-	case '{': s->p++; return members(s, '}', true);
-	case '[': s->p++; return members(s, ']', false);
-	case '"': return string(s);
-	case 't': return lit(s, "true");
-	case 'f': return lit(s, "false");
-	default: return number(s);
-	}
-}
-
-static void check_json(const char *text, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		CHECK(text[i] == '\n' || (text[i] >= 0x20 && text[i] < 0x7f));
-	struct parser s = { text, text + len, 0 };
-	while (s.p < s.end) {
-		CHECK(value(&s));
-		CHECK(lit(&s, "\n"));
-	}
-}
+#include "render_check.h"
 
 static void check_progress(const char *text, size_t len)
 {
@@ -234,10 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(pos > before);
 		}
 		fclose(f);
-		for (size_t i = 0; i < len; i++)
-			CHECK(text[i] == '\n' || (text[i] >= 0x20 && text[i] < 0x7f) ||
-			      (text[i] & 0x80));
-		CHECK(len == 0 || text[len - 1] == '\n');
+		check_human(text, len);
 		free(text);
 	}
 	result_store_free(&store);
