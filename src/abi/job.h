@@ -18,7 +18,7 @@
 #include "hostcall_abi.h"
 
 #define CORDON_JOB_MAGIC 0x626f6a6e64726f63ull /* "cordnjob" */
-#define CORDON_JOB_VERSION 3u
+#define CORDON_JOB_VERSION 4u
 
 #define CORDON_FMT_NAME_MAX 24u /* the longest name qemu knows is 17 */
 /* Devices a command line may name: convert's inputs and its output. */
@@ -92,6 +92,21 @@ struct cordon_info_job {
 	uint32_t reserved;
 };
 
+/* An internal snapshot to read instead of the active layer (-l), as qemu's
+ * bdrv_snapshot_load_tmp() takes it: by id, by name, by both, or (a bare
+ * -l value) by id and then by name.  Of the job's first input. */
+#define SNAPSHOT_BY_ID (1u << 0)
+#define SNAPSHOT_BY_NAME (1u << 1)
+#define SNAPSHOT_BY_ID_OR_NAME (1u << 2) /* the text is in id */
+#define SNAPSHOT_FLAGS (SNAPSHOT_BY_ID | SNAPSHOT_BY_NAME | SNAPSHOT_BY_ID_OR_NAME)
+#define SNAPSHOT_TEXT_MAX 1024u /* with the NUL */
+struct cordon_job_snapshot {
+	uint32_t flags; /* 0: the active layer */
+	uint32_t reserved;
+	char id[SNAPSHOT_TEXT_MAX];
+	char name[SNAPSHOT_TEXT_MAX];
+};
+
 struct cordon_job {
 	uint64_t magic;
 	uint32_t version;
@@ -104,6 +119,7 @@ struct cordon_job {
 	uint64_t now;
 	uint8_t entropy[64];
 	struct cordon_job_dev dev[CORDON_JOB_DEVS_MAX];
+	struct cordon_job_snapshot snapshot;
 	union {
 		struct cordon_dd_job dd;
 		struct cordon_convert_job convert;

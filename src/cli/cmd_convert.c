@@ -66,6 +66,7 @@ static void job_init(const struct convert_args *a, struct cordon_job *job)
 	 * and zero detection wherever a driver cannot offload, and cordon
 	 * always detects zeros, so its output is never denser. */
 	cv->flags = (a->progress ? CONVERT_PROGRESS : 0) | (a->compress ? CONVERT_COMPRESS : 0);
+	job->snapshot = *snapshot_opt_chosen(&a->snapshot);
 	if (a->out_cache == CACHE_INVALID) {
 		cv->flags |= CONVERT_BAD_CACHE;
 		snprintf(cv->bad_cache, sizeof(cv->bad_cache), "%s", a->cache);
@@ -128,5 +129,6 @@ int cmd_convert(int argc, char **argv)
 		break;
 	}
 	common_opts_free(&a.common);
+	snapshot_opt_free(&a.snapshot);
 	return status;
 }

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "../host/report.h"
 #include "size_parse.h"
+#include "snapshot_opt.h"
 
 #define MAX_COROUTINES 16
 
@@ -59,7 +60,7 @@ enum cache_mode cache_mode_parse(const char *s)
 /* What was given that cordon records but cannot carry out yet, or that
  * only takes part in qemu's cross-checks. */
 struct seen {
-	const char *base, *base_fmt, *options, *snapshot, *rate;
+	const char *base, *base_fmt, *options, *rate;
 	bool skip_create, explicit_sparse, image_opts, target_image_opts, salvage;
 	bool target_is_zero, bitmaps, skip_broken, object;
 };
@@ -90,7 +91,10 @@ static enum convert_args_result convert_option(int c, char **argv, struct conver
 	case 'c': a->compress = true; break;
 	case 'F': s->base_fmt = optarg; break;
 	case 'o': s->options = optarg; break;
-	case 'l': s->snapshot = optarg; break;
+	case 'l':
+		if (snapshot_opt_parse(optarg, &a->snapshot) < 0)
+			return CONVERT_ARGS_ERROR;
+		break;
 	case 'S': {
 		int64_t v = cvtnum("buffer size for sparse output", optarg);
 		if (v < 0)
@@ -186,8 +190,6 @@ static int not_yet(const struct seen *s)
 		what = "-B and -F (a backing file for the output)";
 	else if (s->skip_create)
 		what = "-n (converting into an existing image)";
-	else if (s->snapshot)
-		what = "-l (internal snapshots)";
 	else if (s->salvage)
 		what = "--salvage";
 	else if (s->bitmaps)

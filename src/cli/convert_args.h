@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common_opts.h"
+#include "snapshot_opt.h"
 
 /* qemu's cache modes (bdrv_parse_cache_mode). */
 enum cache_mode {
@@ -41,6 +42,7 @@ struct convert_args {
 	const char *src_cache_name; /* -T as given, when not a mode */
 	long coroutines;        /* -m, 1..16 (8) */
 	bool out_of_order;      /* -W */
+	struct snapshot_opt snapshot; /* -l */
 	struct common_opts common;
 };
 

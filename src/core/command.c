@@ -40,6 +40,10 @@ static int job_check(const struct cordon_job *job)
 		    !terminated(d->fmt, sizeof(d->fmt)))
 			return -CD_EINVAL;
 	}
+	const struct cordon_job_snapshot *sn = &job->snapshot;
+	if ((sn->flags & ~SNAPSHOT_FLAGS) || !terminated(sn->id, sizeof(sn->id)) ||
+	    !terminated(sn->name, sizeof(sn->name)))
+		return -CD_EINVAL;
 	return 0;
 }
 

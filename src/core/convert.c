@@ -320,6 +320,16 @@ static int copy_inputs(struct convert *c)
 	return 0;
 }
 
+/* -l, once every input is open, as qemu-img loads it: into the first. */
+static int load_snapshot(struct convert *c)
+{
+	const struct cordon_job_snapshot *sn = &c->job->snapshot;
+	if ((sn->flags & SNAPSHOT_BY_ID_OR_NAME) && c->n_in > 1)
+		return core_fail(c->ctx, -CD_EINVAL, "No support for concatenating multiple "
+				 "snapshot");
+	return image_load_snapshot(&c->in[0], sn);
+}
+
 int convert_run(struct core_ctx *ctx, const struct cordon_job *job)
 {
 	const struct cordon_convert_job *cv = &job->cmd.convert;
@@ -335,6 +345,8 @@ int convert_run(struct core_ctx *ctx, const struct cordon_job *job)
 		c.in[i].ops = NULL;
 	if (ret == 0)
 		ret = open_inputs(&c);
+	if (ret == 0)
+		ret = load_snapshot(&c);
 	if (ret == 0)
 		ret = create_output(&c);
 	if (ret < 0)

@@ -5,6 +5,8 @@
  */
 #include "format.h"
 
+#include "../abi/job.h"
+
 #include "io.h"
 #include "overflow.h"
 #include "path_combine.h"
@@ -230,6 +232,43 @@ int image_open_backing(struct image *img, const char *name, size_t name_len,
 	b->owned_name = shown;
 	img->backing = b;
 	return 0;
+}
+
+/* qemu's bdrv_snapshot_load_tmp(): how = why's first words on failure. */
+static int load_tmp(struct image *img, const char *id, const char *name, char *why,
+		    size_t why_len)
+{
+	if (!id && !name) {
+		snprintf(why, why_len, "snapshot_id and name are both NULL");
+		return -CD_EINVAL;
+	}
+	if (!img->ops->load_snapshot) {
+		/* qemu-img's images belong to no named device. */
+		snprintf(why, why_len, "Block format '%s' used by device '' does not "
+			 "support temporarily loading internal snapshots", img->ops->name);
+		return -CD_ENOTSUP;
+	}
+	return img->ops->load_snapshot(img, id, name, why, why_len);
+}
+
+int image_load_snapshot(struct image *img, const struct cordon_job_snapshot *sn)
+{
+	char why[CORE_ERR_MAX];
+	int ret;
+	if (sn->flags & SNAPSHOT_BY_ID_OR_NAME) {
+		/* bdrv_snapshot_load_tmp_by_id_or_name(): an id that is not
+		 * there, or whose snapshot is refused as invalid, is tried as a
+		 * name. */
+		ret = load_tmp(img, sn->id, NULL, why, sizeof(why));
+		if (ret == -CD_ENOENT || ret == -CD_EINVAL)
+			ret = load_tmp(img, NULL, sn->id, why, sizeof(why));
+	} else if (sn->flags) {
+		ret = load_tmp(img, sn->flags & SNAPSHOT_BY_ID ? sn->id : NULL,
+			       sn->flags & SNAPSHOT_BY_NAME ? sn->name : NULL, why, sizeof(why));
+	} else {
+		return 0;
+	}
+	return ret < 0 ? core_fail(img->ctx, ret, "Failed to load snapshot: %s", why) : 0;
 }
 
 void image_close(struct image *img)

@@ -124,6 +124,13 @@ struct format_ops {
 	int (*about_specific)(struct image *img, struct result_out *r);
 	/* info: a "snapshots" array when the image has any; NULL: none. */
 	int (*about_snapshots)(struct image *img, struct result_out *r);
+	/* -l: reads the internal snapshot with this id and/or name (NULL:
+	 * either not asked for) from now on, as qemu's bdrv_snapshot_load_tmp;
+	 * the virtual size stays.  0, or -errno with qemu's reason in why
+	 * (nothing recorded: the caller may try again by name).  NULL: the
+	 * format has no internal snapshots. */
+	int (*load_snapshot)(struct image *img, const char *id, const char *name,
+			     char *why, size_t why_len);
 };
 
 struct writer_ops {
@@ -246,6 +253,12 @@ char *image_child_name(struct core_ctx *ctx, const char *base, const char *name,
  * opens it as fmt_name ("" = probe) into img->backing.  Errors are recorded
  * as qemu-img words them ("Could not open backing file: ...").  With
  * ctx->open_no_backing the name and format are only recorded. */
+/* -l (sn: the job's; no flags: nothing to do): the snapshot loaded as
+ * qemu-img loads it, by id, name, both, or id and then name; 0, or -errno
+ * with "Failed to load snapshot: ..." recorded. */
+struct cordon_job_snapshot;
+int image_load_snapshot(struct image *img, const struct cordon_job_snapshot *sn);
+
 int image_open_backing(struct image *img, const char *name, size_t name_len,
 		       const char *fmt_name);
 

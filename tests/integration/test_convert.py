@@ -338,7 +338,6 @@ NOT_YET = {
     "-B": (["-B", "base.qcow2"], "-B and -F (a backing file for the output)"),
     "-F": (["-F", "qcow2"], "-B and -F (a backing file for the output)"),
     "-n": (["-n"], "-n (converting into an existing image)"),
-    "-l": (["-l", "snap1"], "-l (internal snapshots)"),
     "-r": (["-r", "1M"], "-r (a rate limit)"),
     "--salvage": (["--salvage"], "--salvage"),
     "--bitmaps": (["--bitmaps"], "--bitmaps"),

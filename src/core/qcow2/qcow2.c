@@ -65,24 +65,26 @@ static int read_first_cluster(struct image *img, struct qcow2 *q, uint8_t **out,
 	return read_head(img, q, *out_len, out);
 }
 
-static int check_l1_entry(struct image *img, uint64_t i, uint64_t e)
+int qcow2_l1_entry_problem(const struct qcow2 *q, uint64_t table, uint64_t i, uint64_t e,
+			   char *why, size_t why_len)
 {
-	struct qcow2 *q = img->priv;
 	uint64_t l2 = e & QCOW2_L1E_OFFSET_MASK;
-	unsigned long long at = (unsigned long long)q->h.l1_table_offset;
+	unsigned long long at = (unsigned long long)table;
 	if (e & QCOW2_L1E_RESERVED_MASK)
-		return qcow2_corrupt(img, "L1 table at 0x%llx: entry %llu has reserved "
-				     "bits set (0x%llx)", at, (unsigned long long)i,
-				     (unsigned long long)e);
-	if (l2 & (q->cluster_size - 1))
-		return qcow2_corrupt(img, "L2 table offset %#llx unaligned (L1 index: "
-				     "%#llx)", (unsigned long long)l2,
-				     (unsigned long long)i);
-	if (l2 && (l2 >= q->file_size || q->file_size - l2 < q->cluster_size))
-		return qcow2_corrupt(img, "L1 table at 0x%llx: entry %llu points past "
-				     "end of file (L2 table at 0x%llx)", at,
-				     (unsigned long long)i, (unsigned long long)l2);
-	return 0;
+		snprintf(why, why_len, "qcow2: Image is corrupt: L1 table at 0x%llx: entry "
+			 "%llu has reserved bits set (0x%llx)", at, (unsigned long long)i,
+			 (unsigned long long)e);
+	else if (l2 & (q->cluster_size - 1))
+		snprintf(why, why_len, "qcow2: Image is corrupt: L2 table offset %#llx "
+			 "unaligned (L1 index: %#llx)", (unsigned long long)l2,
+			 (unsigned long long)i);
+	else if (l2 && (l2 >= q->file_size || q->file_size - l2 < q->cluster_size))
+		snprintf(why, why_len, "qcow2: Image is corrupt: L1 table at 0x%llx: entry "
+			 "%llu points past end of file (L2 table at 0x%llx)", at,
+			 (unsigned long long)i, (unsigned long long)l2);
+	else
+		return 0;
+	return -CD_EIO;
 }
 
 /* Loads the entries the virtual disk needs (the rest of a larger table
@@ -105,9 +107,11 @@ static int load_l1(struct image *img, struct qcow2 *q)
 				     (unsigned long long)q->h.l1_table_offset);
 	for (uint64_t i = 0; i < n; i++) {
 		q->l1[i] = load_be64((const uint8_t *)&q->l1[i]);
-		int ret = check_l1_entry(img, i, q->l1[i]);
+		char why[CORE_ERR_MAX];
+		int ret = qcow2_l1_entry_problem(q, q->h.l1_table_offset, i, q->l1[i], why,
+						 sizeof(why));
 		if (ret < 0)
-			return ret;
+			return core_fail(img->ctx, ret, "%s", why);
 	}
 	return 0;
 }
@@ -218,4 +222,5 @@ const struct format_ops format_qcow2 = {
 	.about = qcow2_about,
 	.about_specific = qcow2_about_specific,
 	.about_snapshots = qcow2_list_snapshots,
+	.load_snapshot = qcow2_load_snapshot,
 };

@@ -276,6 +276,14 @@ int qcow2_read_compressed(struct image *img, uint64_t off, void *buf,
 			  uint64_t len);
 
 /* Records "qcow2: Image is corrupt: <what>" and returns -CD_EIO. */
+/* cordon's check of an L1 entry the virtual disk uses (entry i of the
+ * table at `table`): 0, or -CD_EIO with "qcow2: Image is corrupt: ..." in
+ * why. */
+int qcow2_l1_entry_problem(const struct qcow2 *q, uint64_t table, uint64_t i, uint64_t e,
+			   char *why, size_t why_len);
+/* -l (qcow2_snapshot.c): format_ops.load_snapshot. */
+int qcow2_load_snapshot(struct image *img, const char *id, const char *name, char *why,
+			size_t why_len);
 int qcow2_corrupt(struct image *img, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

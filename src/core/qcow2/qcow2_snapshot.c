@@ -11,6 +11,7 @@
  */
 #include "qcow2.h"
 
+#include "../io.h"
 #include "../result.h"
 
 #define SNAP_HEADER 40u
@@ -146,4 +147,117 @@ int qcow2_list_snapshots(struct image *img, struct result_out *r)
 	result_end_array(r);
 	qcow2_window_free(&w);
 	return ret;
+}
+
+/* ---- -l: reading a snapshot instead of the active layer ------------------ */
+
+/* A field of n bytes as qemu keeps it (a C string: up to its first NUL)
+ * against s. */
+static bool same_text(const uint8_t *field, size_t n, const char *s)
+{
+	size_t len = strnlen((const char *)field, n);
+	return len == strlen(s) && memcmp(field, s, len) == 0;
+}
+
+/* qemu's find_snapshot_by_id_and_name(): the first entry that matches
+ * what is asked (id, name, or both), its L1 table in *l1_offset and
+ * *l1_size.  1 found, 0 not, or -errno (a read failed; why says so). */
+static int find_snapshot(struct image *img, const char *id, const char *name,
+			 uint64_t *l1_offset, uint32_t *l1_size, char *why, size_t why_len)
+{
+	const struct qcow2 *q = img->priv;
+	struct qcow2_window w;
+	if (qcow2_window_init(&w, img, WALK_BUF) < 0) {
+		snprintf(why, why_len, "%s", cd_strerror(CD_ENOMEM));
+		return -CD_ENOMEM;
+	}
+	/* Open walked these entries: each is at most ENTRY_MAX bytes and the
+	 * offsets stay below BDRV_MAX_LENGTH. */
+	uint64_t off = q->h.snapshots_offset;
+	int ret = 0;
+	for (uint32_t i = 0; i < q->h.nb_snapshots && ret == 0; i++) {
+		off = (off + 7) & ~7ull;
+		const uint8_t *e = NULL;
+		ret = qcow2_window_at(&w, off, SNAP_HEADER, &e);
+		uint64_t len = ret < 0 ? 0 : SNAP_HEADER + load_be32(e + 36) +
+				load_be16(e + 12) + load_be16(e + 14);
+		if (ret == 0 && len > ENTRY_MAX) /* changed since open */
+			ret = -CD_EIO;
+		if (ret == 0)
+			ret = qcow2_window_at(&w, off, (size_t)len, &e);
+		if (ret < 0) {
+			snprintf(why, why_len, "Failed to read snapshot table: %s",
+				 cd_strerror(ret));
+			break;
+		}
+		uint32_t extra = load_be32(e + 36);
+		uint16_t id_len = load_be16(e + 12), name_len = load_be16(e + 14);
+		const uint8_t *e_id = e + SNAP_HEADER + extra, *e_name = e_id + id_len;
+		if ((!id || same_text(e_id, id_len, id)) &&
+		    (!name || same_text(e_name, name_len, name))) {
+			*l1_offset = load_be64(e);
+			*l1_size = load_be32(e + 8);
+			ret = 1;
+		}
+		off += len;
+	}
+	qcow2_window_free(&w);
+	return ret;
+}
+
+int qcow2_load_snapshot(struct image *img, const char *id, const char *name, char *why,
+			size_t why_len)
+{
+	struct qcow2 *q = img->priv;
+	uint64_t l1_offset = 0;
+	uint32_t l1_size = 0;
+	int ret = find_snapshot(img, id, name, &l1_offset, &l1_size, why, why_len);
+	if (ret < 0)
+		return ret;
+	if (ret == 0) {
+		snprintf(why, why_len, "Can't find snapshot");
+		return -CD_ENOENT;
+	}
+	/* qcow2_validate_table(), as qemu checks the snapshot's L1 table. */
+	uint64_t bytes = (uint64_t)l1_size * 8;
+	if (l1_size > QCOW2_MAX_L1_BYTES / 8) {
+		snprintf(why, why_len, "Snapshot L1 table too large");
+		return -CD_EFBIG;
+	}
+	if ((uint64_t)INT64_MAX - bytes < l1_offset || l1_offset % q->cluster_size) {
+		snprintf(why, why_len, "Snapshot L1 table offset invalid");
+		return -CD_EINVAL;
+	}
+	if (l1_offset > QCOW2_BDRV_MAX_LENGTH - bytes) {
+		snprintf(why, why_len, "Failed to read l1 table for snapshot");
+		return -CD_EIO;
+	}
+	/* The virtual size stays (qemu does not change it): the entries it
+	 * needs, zeros (unallocated) past the snapshot's table, whose own
+	 * entries past the size are not read.  Past end of file the table
+	 * reads as zeros, as qemu reads it. */
+	uint64_t n = q->h.l1_needed, have = l1_size < n ? l1_size : n;
+	uint64_t *l1 = core_alloc(img->ctx, (size_t)(n ? n : 1) * 8, 64);
+	if (!l1) {
+		snprintf(why, why_len, "%s", cd_strerror(CD_ENOMEM));
+		return -CD_ENOMEM;
+	}
+	memset(l1, 0, (size_t)(n ? n : 1) * 8);
+	ret = have ? io_read(img->ctx, img->dev, l1_offset, l1, have * 8) : 0;
+	if (ret < 0) {
+		snprintf(why, why_len, "Failed to read l1 table for snapshot");
+		core_free(img->ctx, l1);
+		return ret;
+	}
+	for (uint64_t i = 0; i < have && ret == 0; i++) {
+		l1[i] = load_be64((const uint8_t *)&l1[i]);
+		ret = qcow2_l1_entry_problem(q, l1_offset, i, l1[i], why, why_len);
+	}
+	if (ret < 0) {
+		core_free(img->ctx, l1);
+		return ret;
+	}
+	core_free(img->ctx, q->l1);
+	q->l1 = l1;
+	return 0;
 }
