@@ -53,15 +53,22 @@ _Static_assert(sizeof(struct cordon_job_dev) == 32, "part of the ABI");
 /* dd flags: which operands were given (qemu distinguishes absent from 0). */
 #define DD_HAVE_COUNT (1u << 0)
 #define DD_HAVE_SKIP (1u << 1)
+#define DD_HAVE_OSIZE (1u << 2)  /* Proxmox's osize= */
+#define DD_HAVE_ISIZE (1u << 3)  /* Proxmox's isize= */
+#define DD_SKIP_CREATE (1u << 4) /* Proxmox's -n: of= exists, written in place */
+#define DD_FLAGS (DD_HAVE_COUNT | DD_HAVE_SKIP | DD_HAVE_OSIZE | DD_HAVE_ISIZE | \
+		  DD_SKIP_CREATE)
 
 struct cordon_dd_job {
-	uint32_t flags;  /* DD_HAVE_* */
+	uint32_t flags;  /* DD_* */
 	uint32_t in;     /* the input's device */
 	uint32_t out;    /* the output's device */
 	uint32_t reserved;
 	uint64_t bs;     /* 1..INT_MAX, checked by the cli */
 	uint64_t count;  /* 0..INT64_MAX */
 	uint64_t skip;   /* 0..INT64_MAX */
+	uint64_t osize;  /* 0..INT64_MAX */
+	uint64_t isize;  /* 0..INT64_MAX */
 };
 
 /* convert flags. */

@@ -14,11 +14,13 @@
 #include "../host/run.h"
 #include "cmd.h"
 #include "dd_args.h"
+#include "snapshot_opt.h"
 
 void cmd_dd_usage(FILE *f)
 {
-	fputs("usage: cordon dd [-U] [-f fmt] [-O output_fmt] [bs=block_size]\n"
-	      "                 [count=blocks] [skip=blocks] if=input of=output\n"
+	fputs("usage: cordon dd [-U] [-f fmt] [-O output_fmt] [-l snapshot_param]\n"
+	      "                 [bs=block_size] [count=blocks] [skip=blocks]\n"
+	      "                 [osize=output_size] [isize=input_size] if=input of=output\n"
 	      "\n"
 	      "Copies the virtual disk of 'input' (from block 'skip', at most\n"
 	      "'count' blocks of 'bs' bytes) into a new 'output' image, as\n"
@@ -29,6 +31,10 @@ void cmd_dd_usage(FILE *f)
 	      "  bs=SIZE              block size, 1 to 2147483647 (default 512)\n"
 	      "  count=N              copy at most N blocks\n"
 	      "  skip=N               skip N blocks of the input\n"
+	      "  -l snapshot_param    read this internal snapshot (snapshot.id=ID,\n"
+	      "                       snapshot.name=NAME, or an id or name)\n"
+	      "  osize=SIZE           the output's size (count is then ignored)\n"
+	      "  isize=SIZE           stop reading the input at SIZE bytes\n"
 	      "Sizes and counts take k, M, G, T, P or E suffixes.\n", f);
 	common_opts_usage(f);
 }
@@ -52,11 +58,8 @@ static int check_out_name(const struct dd_args *a)
  * bounds the window, skip shortens it.  The host holds the sandbox to it. */
 static uint64_t window_bound(const struct cordon_dd_job *dd)
 {
-	struct dd_params p = {
-		.bs = dd->bs, .count = dd->count, .skip = dd->skip,
-		.have_count = (dd->flags & DD_HAVE_COUNT) != 0,
-		.have_skip = (dd->flags & DD_HAVE_SKIP) != 0,
-	};
+	struct dd_params p;
+	dd_params_of_job(dd, &p);
 	struct dd_window w;
 	return dd_window_compute(DD_MAX_COUNT, &p, &w) == 0 ? w.out_size : 0;
 }
@@ -72,15 +75,21 @@ static void job_init(const struct dd_args *a, struct cordon_job *job)
 	if (host_copy && strcmp(host_copy, "0") == 0)
 		job->flags |= CORDON_JOB_NO_HOST_COPY;
 	job->cmd.dd = (struct cordon_dd_job){
-		.flags = a->flags, .in = 0, .out = 1,
+		.flags = a->flags | (a->skip_create ? DD_SKIP_CREATE : 0), .in = 0, .out = 1,
 		.bs = a->bs, .count = a->count, .skip = a->skip,
+		.osize = a->osize, .isize = a->isize,
 	};
+	job->snapshot = *snapshot_opt_chosen(&a->snapshot);
 }
 
 static int dd_plan_and_run(const struct dd_args *a)
 {
 	if (!a->in || !a->out) {
 		report_error("Must specify both input and output files");
+		return 1;
+	}
+	if (a->skip_create) {
+		report_error("cordon dd cannot honour -n (writing into an existing image) yet");
 		return 1;
 	}
 	struct run_plan plan = { 0 };
@@ -122,5 +131,6 @@ int cmd_dd(int argc, char **argv)
 		break;
 	}
 	common_opts_free(&a.common);
+	snapshot_opt_free(&a.snapshot);
 	return status;
 }

@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "../abi/job.h"
@@ -34,6 +35,13 @@ static enum dd_args_result dd_option(int c, char **argv, struct dd_args *a)
 	switch (c) {
 	case 'f': a->in_fmt = optarg; break;
 	case 'O': a->out_fmt = optarg; break;
+	case 'n': a->skip_create = true; break;
+	case 'l':
+		/* Proxmox's qemu-img goes on with status 0 after a bad -l
+		 * (docs/dd.md); convert's status 1 here. */
+		if (snapshot_opt_parse(optarg, &a->snapshot) < 0)
+			return DD_ARGS_ERROR;
+		break;
 	case 'h':
 		cmd_dd_usage(stdout);
 		return DD_ARGS_HELP;
@@ -46,8 +54,17 @@ static enum dd_args_result dd_option(int c, char **argv, struct dd_args *a)
 
 /* ---- operands: "key=value", qemu-img's table and setters ---------------- */
 
-static int set_bs(const char *v, struct dd_args *a)
+struct dd_operand {
+	const char *name;
+	int (*set)(const struct dd_operand *op, const char *value, struct dd_args *a);
+	uint32_t flag;    /* recorded once the value is accepted */
+	const char *what; /* a number's name in cvtnum's messages */
+	size_t field;     /* a number's uint64_t in struct dd_args */
+};
+
+static int set_bs(const struct dd_operand *op, const char *v, struct dd_args *a)
 {
+	(void)op;
 	int64_t res = cvtnum_full("bs", v, 1, INT_MAX);
 
 	if (res < 0)
@@ -56,48 +73,43 @@ static int set_bs(const char *v, struct dd_args *a)
 	return 0;
 }
 
-static int set_count(const char *v, struct dd_args *a)
+/* count=, skip=, and Proxmox's osize= and isize= (its messages call both
+ * "size"). */
+static int set_number(const struct dd_operand *op, const char *v, struct dd_args *a)
 {
-	int64_t res = cvtnum("count", v);
+	int64_t res = cvtnum(op->what, v);
 
 	if (res < 0)
 		return -1;
-	a->count = (uint64_t)res;
+	*(uint64_t *)((char *)a + op->field) = (uint64_t)res;
 	return 0;
 }
 
-static int set_skip(const char *v, struct dd_args *a)
+static int set_if(const struct dd_operand *op, const char *v, struct dd_args *a)
 {
-	int64_t res = cvtnum("skip", v);
-
-	if (res < 0)
-		return -1;
-	a->skip = (uint64_t)res;
-	return 0;
-}
-
-static int set_if(const char *v, struct dd_args *a)
-{
+	(void)op;
 	a->in = v;
 	return 0;
 }
 
-static int set_of(const char *v, struct dd_args *a)
+static int set_of(const struct dd_operand *op, const char *v, struct dd_args *a)
 {
+	(void)op;
 	a->out = v;
 	return 0;
 }
 
-static const struct dd_operand {
-	const char *name;
-	int (*set)(const char *value, struct dd_args *a);
-	uint32_t flag; /* recorded once the value is accepted */
-} dd_operands[] = {
-	{ "bs", set_bs, 0 },
-	{ "count", set_count, DD_HAVE_COUNT },
-	{ "if", set_if, 0 },
-	{ "of", set_of, 0 },
-	{ "skip", set_skip, DD_HAVE_SKIP },
+#define NUMBER(name, flag, what, member) \
+	{ name, set_number, flag, what, offsetof(struct dd_args, member) }
+
+static const struct dd_operand dd_operands[] = {
+	{ "bs", set_bs, 0, NULL, 0 },
+	NUMBER("count", DD_HAVE_COUNT, "count", count),
+	{ "if", set_if, 0, NULL, 0 },
+	NUMBER("isize", DD_HAVE_ISIZE, "size", isize),
+	{ "of", set_of, 0, NULL, 0 },
+	NUMBER("osize", DD_HAVE_OSIZE, "size", osize),
+	NUMBER("skip", DD_HAVE_SKIP, "skip", skip),
 };
 
 #define N_OPERANDS (sizeof(dd_operands) / sizeof(dd_operands[0]))
@@ -126,7 +138,7 @@ static int dd_operand(const char *arg, struct dd_args *a)
 		report_error("unrecognized operand %.*s", (int)(eq - arg), arg);
 		return -1;
 	}
-	if (op->set(eq + 1, a) != 0)
+	if (op->set(op, eq + 1, a) != 0)
 		return -1;
 	a->flags |= op->flag;
 	return 0;
@@ -138,7 +150,7 @@ enum dd_args_result dd_args_parse(int argc, char **argv, struct dd_args *a)
 	int c;
 
 	*a = (struct dd_args){ .bs = DD_DEFAULT_BS };
-	while ((c = getopt_long(argc, argv, ":hf:O:U", dd_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hf:O:l:Un", dd_longopts, NULL)) != -1) {
 		r = dd_option(c, argv, a);
 		if (r != DD_ARGS_RUN)
 			return r;

@@ -1,5 +1,6 @@
 /*
- * qemu-img dd's command line: options (getopt_long ":hf:O:U" plus cordon's
+ * qemu-img dd's command line: options (getopt_long ":hf:O:l:Un" (upstream's plus
+ * Proxmox's -l and -n) plus cordon's
  * shared ones, common_opts.h) and then the dd operands, in qemu-img's order
  * and with its messages.  No files are touched here.
  */
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "common_opts.h"
+#include "snapshot_opt.h"
 
 struct dd_args {
 	const char *in;      /* if=, NULL when absent ("" is a name) */
@@ -19,7 +21,11 @@ struct dd_args {
 	uint64_t bs;         /* bytes, 1..INT_MAX; 512 unless bs= */
 	uint64_t count;      /* blocks, with DD_HAVE_COUNT */
 	uint64_t skip;       /* blocks, with DD_HAVE_SKIP */
+	uint64_t osize;      /* bytes, with DD_HAVE_OSIZE (Proxmox) */
+	uint64_t isize;      /* bytes, with DD_HAVE_ISIZE (Proxmox) */
 	uint32_t flags;      /* DD_HAVE_* */
+	bool skip_create;    /* -n (Proxmox) */
+	struct snapshot_opt snapshot; /* -l (Proxmox) */
 	struct common_opts common;
 };
 

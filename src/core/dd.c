@@ -20,7 +20,11 @@ int dd_check(const struct cordon_job *job)
 		    (CORDON_DEV_CREATE | CORDON_DEV_WRITE))
 		return -CD_EINVAL;
 	if (dd->bs < 1 || dd->bs > DD_MAX_BS || dd->count > DD_MAX_COUNT ||
-	    dd->skip > DD_MAX_COUNT)
+	    dd->skip > DD_MAX_COUNT || dd->osize > DD_MAX_COUNT || dd->isize > DD_MAX_COUNT ||
+	    (dd->flags & ~DD_FLAGS))
+		return -CD_EINVAL;
+	/* -n is not carried out yet: the cli refuses it. */
+	if (dd->flags & DD_SKIP_CREATE)
 		return -CD_EINVAL;
 	return 0;
 }
@@ -85,13 +89,8 @@ static int copy_window(struct core_ctx *ctx, const struct cordon_job *job,
 int dd_run(struct core_ctx *ctx, const struct cordon_job *job)
 {
 	const struct cordon_dd_job *dd = &job->cmd.dd;
-	struct dd_params params = {
-		.bs = dd->bs,
-		.count = dd->count,
-		.skip = dd->skip,
-		.have_count = (dd->flags & DD_HAVE_COUNT) != 0,
-		.have_skip = (dd->flags & DD_HAVE_SKIP) != 0,
-	};
+	struct dd_params params;
+	dd_params_of_job(dd, &params);
 	char *in_name = io_dev_name(ctx, dd->in), *out_name = io_dev_name(ctx, dd->out);
 	struct image in;
 	struct image_writer out;
@@ -102,6 +101,10 @@ int dd_run(struct core_ctx *ctx, const struct cordon_job *job)
 		ret = image_open(ctx, dd->in, job->dev[dd->in].fmt, in_name, &in);
 	if (ret < 0)
 		goto out_names;
+	/* Proxmox's -l: loaded once the input is open. */
+	ret = image_load_snapshot(&in, &job->snapshot);
+	if (ret < 0)
+		goto out_in;
 	ret = dd_window_compute(in.size, &params, &w);
 	if (ret < 0) {
 		core_fail(ctx, ret, "Failed to get size for '%s'", in_name);
@@ -112,7 +115,22 @@ int dd_run(struct core_ctx *ctx, const struct cordon_job *job)
 		goto out_in;
 	if (w.skip_past_end)
 		core_say(ctx, HC_LEVEL_ERROR, "%s: cannot skip to specified offset", in_name);
-	ret = copy_window(ctx, job, &in, &out, &w);
+	/* With osize or isize a block may reach past the input or the output,
+	 * where qemu-img's loop fails (EIO) after the blocks before it: the
+	 * run fails before copying, as nothing of a failed run is kept. */
+	switch (dd_window_failure(&w, dd->bs, in.size, w.out_size)) {
+	case DD_FAIL_READ:
+		ret = core_fail(ctx, -CD_EIO, "error while reading from input image file: %s",
+				cd_strerror(CD_EIO));
+		break;
+	case DD_FAIL_WRITE:
+		ret = core_fail(ctx, -CD_EIO, "error while writing to output image file: %s",
+				cd_strerror(CD_EIO));
+		break;
+	case DD_FAIL_NONE:
+		ret = copy_window(ctx, job, &in, &out, &w);
+		break;
+	}
 	if (ret < 0)
 		out.ops->abort(&out);
 out_in:
