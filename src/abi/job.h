@@ -35,8 +35,10 @@ enum cordon_command {
 #define CORDON_DEV_WRITE (1u << 1)  /* may be written */
 #define CORDON_DEV_CREATE (1u << 2) /* made by this run (HC_OP_CREATE) */
 #define CORDON_DEV_ZEROED (1u << 3) /* reads as zeros until written */
+#define CORDON_DEV_STREAM (1u << 4) /* standard input or output: read or
+				     * written in order, no size, nothing else */
 #define CORDON_DEV_ROLES (CORDON_DEV_READ | CORDON_DEV_WRITE | CORDON_DEV_CREATE | \
-			  CORDON_DEV_ZEROED)
+			  CORDON_DEV_ZEROED | CORDON_DEV_STREAM)
 
 struct cordon_job_dev {
 	uint32_t roles;

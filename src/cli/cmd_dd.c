@@ -82,19 +82,36 @@ static void job_init(const struct dd_args *a, struct cordon_job *job)
 	job->snapshot = *snapshot_opt_chosen(&a->snapshot);
 }
 
+/* Proxmox: without if= standard input is read, as raw, and without of=
+ * standard output written, as raw.  Where Proxmox refuses the format
+ * (-f not raw, -O not raw) upstream's words win: they refuse the same
+ * command line, both ways, and upstream's names what is missing. */
+static int check_streams(const struct dd_args *a)
+{
+	bool in_raw = a->in_fmt && strcmp(a->in_fmt, "raw") == 0;
+	bool out_raw = !a->out_fmt || strcmp(a->out_fmt, "raw") == 0;
+	if ((!a->in && !in_raw) || (!a->out && !out_raw)) {
+		report_error("Must specify both input and output files");
+		return -1;
+	}
+	if (!a->in && !(a->flags & (DD_HAVE_OSIZE | DD_HAVE_COUNT))) {
+		report_error("Output size must be known when reading from stdin");
+		return -1;
+	}
+	return 0;
+}
+
 static int dd_plan_and_run(const struct dd_args *a)
 {
-	if (!a->in || !a->out) {
-		report_error("Must specify both input and output files");
+	if (check_streams(a) < 0)
 		return 1;
-	}
 	if (a->skip_create) {
 		report_error("cordon dd cannot honour -n (writing into an existing image) yet");
 		return 1;
 	}
 	struct run_plan plan = { 0 };
-	if (common_opts_resolve(&a->common, &plan) < 0 || check_in_fmt(a->in_fmt, a->in) < 0 ||
-	    check_out_name(a) < 0)
+	if (common_opts_resolve(&a->common, &plan) < 0 ||
+	    (a->in && check_in_fmt(a->in_fmt, a->in) < 0) || (a->out && check_out_name(a) < 0))
 		return 1;
 	struct cordon_job job;
 	job_init(a, &job);

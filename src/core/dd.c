@@ -10,14 +10,23 @@
 #include "dd_window.h"
 #include "format.h"
 #include "io.h"
+#include "overflow.h"
 
 int dd_check(const struct cordon_job *job)
 {
 	const struct cordon_dd_job *dd = &job->cmd.dd;
 	if (dd->in >= job->n_dev || dd->out >= job->n_dev || dd->in == dd->out ||
-	    !(job->dev[dd->in].roles & CORDON_DEV_READ) ||
-	    (job->dev[dd->out].roles & (CORDON_DEV_CREATE | CORDON_DEV_WRITE)) !=
-		    (CORDON_DEV_CREATE | CORDON_DEV_WRITE))
+	    !(job->dev[dd->in].roles & CORDON_DEV_READ))
+		return -CD_EINVAL;
+	/* An output to create, or standard output (a stream). */
+	uint32_t out = job->dev[dd->out].roles & (CORDON_DEV_CREATE | CORDON_DEV_WRITE |
+						  CORDON_DEV_STREAM);
+	if (out != (CORDON_DEV_CREATE | CORDON_DEV_WRITE) &&
+	    out != (CORDON_DEV_STREAM | CORDON_DEV_WRITE))
+		return -CD_EINVAL;
+	/* Standard input needs a size from the operands (the cli's check). */
+	if ((job->dev[dd->in].roles & CORDON_DEV_STREAM) &&
+	    !(dd->flags & (DD_HAVE_OSIZE | DD_HAVE_COUNT)))
 		return -CD_EINVAL;
 	if (dd->bs < 1 || dd->bs > DD_MAX_BS || dd->count > DD_MAX_COUNT ||
 	    dd->skip > DD_MAX_COUNT || dd->osize > DD_MAX_COUNT || dd->isize > DD_MAX_COUNT ||
@@ -86,55 +95,86 @@ static int copy_window(struct core_ctx *ctx, const struct cordon_job *job,
 	return 0;
 }
 
+/* Standard input has no size: Proxmox takes osize, else count blocks
+ * (cordon saturates where Proxmox's product wraps). */
+static uint64_t stdin_size(const struct cordon_dd_job *dd)
+{
+	if (dd->flags & DD_HAVE_OSIZE)
+		return dd->osize;
+	uint64_t product;
+	return MUL_OVERFLOW(dd->count, dd->bs, &product) || product > DD_MAX_COUNT
+		       ? DD_MAX_COUNT
+		       : product;
+}
+
+/* Both ends files: the window's blocks that would fail, then the copy. */
+static int copy_files(struct core_ctx *ctx, const struct cordon_job *job, struct image *in,
+		      struct image_writer *out, const struct dd_window *w)
+{
+	/* With osize or isize a block may reach past the input or the output,
+	 * where qemu-img's loop fails (EIO) after the blocks before it: the
+	 * run fails before copying, as nothing of a failed run is kept. */
+	switch (dd_window_failure(w, job->cmd.dd.bs, in->size, w->out_size)) {
+	case DD_FAIL_READ:
+		return core_fail(ctx, -CD_EIO, "error while reading from input image file: %s",
+				 cd_strerror(CD_EIO));
+	case DD_FAIL_WRITE:
+		return core_fail(ctx, -CD_EIO, "error while writing to output image file: %s",
+				 cd_strerror(CD_EIO));
+	case DD_FAIL_NONE:
+		break;
+	}
+	return copy_window(ctx, job, in, out, w);
+}
+
 int dd_run(struct core_ctx *ctx, const struct cordon_job *job)
 {
 	const struct cordon_dd_job *dd = &job->cmd.dd;
+	bool in_stream = (job->dev[dd->in].roles & CORDON_DEV_STREAM) != 0;
+	bool out_stream = (job->dev[dd->out].roles & CORDON_DEV_STREAM) != 0;
 	struct dd_params params;
 	dd_params_of_job(dd, &params);
 	char *in_name = io_dev_name(ctx, dd->in), *out_name = io_dev_name(ctx, dd->out);
-	struct image in;
+	struct image in = { 0 };
 	struct image_writer out;
 	struct dd_window w;
 	int ret = in_name && out_name ? 0 : core_fail(ctx, -CD_ENOMEM, "%s",
 						      cd_strerror(CD_ENOMEM));
-	if (ret == 0)
-		ret = image_open(ctx, dd->in, job->dev[dd->in].fmt, in_name, &in);
 	if (ret < 0)
 		goto out_names;
-	/* Proxmox's -l: loaded once the input is open. */
-	ret = image_load_snapshot(&in, &job->snapshot);
-	if (ret < 0)
-		goto out_in;
+	if (in_stream) {
+		/* Read as raw as it comes; Proxmox ignores -l here. */
+		in.size = stdin_size(dd);
+	} else {
+		ret = image_open(ctx, dd->in, job->dev[dd->in].fmt, in_name, &in);
+		if (ret < 0)
+			goto out_names;
+		/* Proxmox's -l: loaded once the input is open. */
+		ret = image_load_snapshot(&in, &job->snapshot);
+		if (ret < 0)
+			goto out_in;
+	}
 	ret = dd_window_compute(in.size, &params, &w);
 	if (ret < 0) {
 		core_fail(ctx, ret, "Failed to get size for '%s'", in_name);
 		goto out_in;
 	}
-	ret = create_output(ctx, job, out_name, w.out_size, &out);
-	if (ret < 0)
-		goto out_in;
+	if (!out_stream) {
+		ret = create_output(ctx, job, out_name, w.out_size, &out);
+		if (ret < 0)
+			goto out_in;
+	}
 	if (w.skip_past_end)
 		core_say(ctx, HC_LEVEL_ERROR, "%s: cannot skip to specified offset", in_name);
-	/* With osize or isize a block may reach past the input or the output,
-	 * where qemu-img's loop fails (EIO) after the blocks before it: the
-	 * run fails before copying, as nothing of a failed run is kept. */
-	switch (dd_window_failure(&w, dd->bs, in.size, w.out_size)) {
-	case DD_FAIL_READ:
-		ret = core_fail(ctx, -CD_EIO, "error while reading from input image file: %s",
-				cd_strerror(CD_EIO));
-		break;
-	case DD_FAIL_WRITE:
-		ret = core_fail(ctx, -CD_EIO, "error while writing to output image file: %s",
-				cd_strerror(CD_EIO));
-		break;
-	case DD_FAIL_NONE:
-		ret = copy_window(ctx, job, &in, &out, &w);
-		break;
-	}
-	if (ret < 0)
+	if (in_stream || out_stream)
+		ret = dd_stream_copy(ctx, dd, in_stream ? NULL : &in, out_stream ? NULL : &out, &w);
+	else
+		ret = copy_files(ctx, job, &in, &out, &w);
+	if (ret < 0 && !out_stream)
 		out.ops->abort(&out);
 out_in:
-	image_close(&in);
+	if (!in_stream)
+		image_close(&in);
 out_names:
 	core_free(ctx, in_name);
 	core_free(ctx, out_name);

@@ -25,6 +25,7 @@
 #define CD_ENOSPC 28
 #define CD_ESPIPE 29
 #define CD_EROFS 30
+#define CD_EPIPE 32
 #define CD_ERANGE 34
 #define CD_ENAMETOOLONG 36
 #define CD_ENOSYS 38

@@ -27,6 +27,7 @@ static const struct errtext errtexts[] = {
 	{ CD_EFBIG, "File too large" },
 	{ CD_ENOSPC, "No space left on device" },
 	{ CD_ESPIPE, "Illegal seek" },
+	{ CD_EPIPE, "Broken pipe" },
 	{ CD_EROFS, "Read-only file system" },
 	{ CD_ERANGE, "Numerical result out of range" },
 	{ CD_ENAMETOOLONG, "File name too long" },

@@ -151,6 +151,36 @@ int devices_add_input(struct host_devices *d, const char *path)
 	return dev;
 }
 
+/* A duplicate of fd 0 or 1, so that closing the devices leaves the
+ * process's own standard streams alone. */
+static int add_stream(struct host_devices *d, int fd, uint32_t access, const char *name)
+{
+	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int dev = dup_fd < 0 ? -1 : devices_add(d);
+	if (dev < 0) {
+		report_error("%s: %s", name, strerror(errno));
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return -1;
+	}
+	d->dev[dev] = (struct host_device){
+		.fd = dup_fd, .access = access | DEV_STREAM, .name = name, .dir = -1,
+		.out = -1,
+	};
+	return dev;
+}
+
+int devices_add_stdin(struct host_devices *d)
+{
+	/* Proxmox's qemu-img prints its NULL name with glibc's "(null)". */
+	return add_stream(d, STDIN_FILENO, DEV_CAN_READ, "(null)");
+}
+
+int devices_add_stdout(struct host_devices *d)
+{
+	return add_stream(d, STDOUT_FILENO, DEV_CAN_WRITE, "(null)");
+}
+
 /* A new output state and its device (not yet prepared). */
 static int new_output(struct host_devices *d, const char *path, struct host_output **out)
 {

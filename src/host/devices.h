@@ -24,6 +24,8 @@
 /* What the sandbox may do with a device (bits of host_device.access). */
 #define DEV_CAN_READ 1u  /* read, size, extent(s), copy source, open children */
 #define DEV_CAN_WRITE 2u /* write, truncate, create, size, copy destination */
+#define DEV_STREAM 4u    /* standard input or output: read or written in order,
+			  * nothing else */
 
 /* A directory held open (O_PATH) for resolving names beneath it. */
 struct host_dir {
@@ -48,6 +50,7 @@ struct host_device {
 	uint32_t depth;     /* backing links below the command line's image */
 	uint32_t extents;   /* extent files this image has named */
 	int out;            /* outputs: index in outs[]; else -1 */
+	uint64_t stream_pos; /* DEV_STREAM: the offset the next request must be at */
 };
 
 #define BACKING_ALLOW_MAX 16u
@@ -81,6 +84,11 @@ int devices_add(struct host_devices *d);
 int devices_add_input(struct host_devices *d, const char *path);
 /* A command-line output, prepared (output_prepare): its device number, or
  * -1 after a message. */
+/* Standard input (dd without if=) and output (without of=), as streams,
+ * named as Proxmox's qemu-img names them in messages.  The device, or -1
+ * with the message printed. */
+int devices_add_stdin(struct host_devices *d);
+int devices_add_stdout(struct host_devices *d);
 int devices_add_output(struct host_devices *d, const char *path, const char *fmt,
 		       uint64_t max_virtual);
 /* An extra file of output device parent (HC_OP_ADD_OUTPUT), `name` as

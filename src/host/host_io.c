@@ -2,6 +2,7 @@
 #include "host_io.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -15,39 +16,51 @@
 #define WRITEBACK_STEP (64ull << 20)
 static uint8_t bounce[BOUNCE_LEN];
 
-int64_t host_pread_full(int fd, void *buf, uint64_t len, uint64_t off)
+#define AT_POSITION -1 /* off for read()/write() at the descriptor's position */
+
+/* The loop of the four below: len bytes from or to buf, at off or (a pipe)
+ * at the descriptor's position.  A read stops at end of file; a write
+ * that makes no progress is EIO. */
+static int64_t transfer_full(int fd, uint8_t *buf, uint64_t len, int64_t off, bool writing)
 {
 	uint64_t done = 0;
 	while (done < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
+		size_t want = (size_t)(len - done);
+		off_t at = (off_t)(off + (int64_t)done);
+		ssize_t n = writing ? (off < 0 ? write(fd, buf + done, want)
+					       : pwrite(fd, buf + done, want, at))
+				    : (off < 0 ? read(fd, buf + done, want)
+					       : pread(fd, buf + done, want, at));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
 		if (n == 0)
-			break;
+			return writing ? -EIO : (int64_t)done;
 		done += (uint64_t)n;
 	}
 	return (int64_t)done;
 }
 
+int64_t host_pread_full(int fd, void *buf, uint64_t len, uint64_t off)
+{
+	return transfer_full(fd, buf, len, (int64_t)off, false);
+}
+
+int64_t host_read_full(int fd, void *buf, uint64_t len)
+{
+	return transfer_full(fd, buf, len, AT_POSITION, false);
+}
+
+int64_t host_write_full(int fd, const void *buf, uint64_t len)
+{
+	return transfer_full(fd, (uint8_t *)buf, len, AT_POSITION, true);
+}
+
 int64_t host_pwrite_full(int fd, const void *buf, uint64_t len, uint64_t off)
 {
-	uint64_t done = 0;
-	while (done < len) {
-		ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done,
-				   (off_t)(off + done));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		done += (uint64_t)n;
-	}
-	return (int64_t)done;
+	return transfer_full(fd, (uint8_t *)buf, len, (int64_t)off, true);
 }
 
 static int64_t copy_bounce(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off,

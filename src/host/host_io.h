@@ -10,6 +10,10 @@
 /* Bytes read; short only at end of file. */
 int64_t host_pread_full(int fd, void *buf, uint64_t len, uint64_t off);
 int64_t host_pwrite_full(int fd, const void *buf, uint64_t len, uint64_t off);
+/* The same at the descriptor's position (a pipe): read() until len bytes or
+ * end of input, write() until all of buf.  Bytes done, or -errno. */
+int64_t host_read_full(int fd, void *buf, uint64_t len);
+int64_t host_write_full(int fd, const void *buf, uint64_t len);
 /* copy_file_range, falling back to pread/pwrite where the kernel can't
  * (other filesystems, devices).  Short only at end of the source.  With
  * writeback, each piece is started to disk as the next is copied (for an

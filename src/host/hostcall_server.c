@@ -201,8 +201,21 @@ static enum hc_serve_result serve_io(struct hc_server *s, struct hc_msg *m)
 	    check_range(s, m, m->off, m->len, HC_MAX_IO_LEN, true) < 0)
 		return HC_SERVE_VIOLATION;
 	uint8_t *buf = s->region + m->buf;
+	struct host_device *d = &s->devs->dev[m->dev];
+	if (d->access & DEV_STREAM) {
+		/* A pipe is read or written in order, each byte once. */
+		if (m->off != d->stream_pos) {
+			m->ret = -ESPIPE;
+			return HC_SERVE_CONTINUE;
+		}
+		m->ret = is_read ? host_read_full(d->fd, buf, m->len)
+				 : host_write_full(d->fd, buf, m->len);
+		if (m->ret > 0)
+			d->stream_pos += (uint64_t)m->ret;
+		return HC_SERVE_CONTINUE;
+	}
 	if (is_read) {
-		m->ret = host_pread_full(s->devs->dev[m->dev].fd, buf, m->len, m->off);
+		m->ret = host_pread_full(d->fd, buf, m->len, m->off);
 		return HC_SERVE_CONTINUE;
 	}
 	int fd = output_fd(s, m, m->dev, m->off + m->len);
@@ -548,6 +561,33 @@ static const serve_fn servers[HC_OP__COUNT] = {
 	[HC_OP_ALLOCATED] = serve_allocated,
 };
 
+/* Whether dev is a stream (standard input or output). */
+static bool stream(const struct hc_server *s, uint32_t dev)
+{
+	return dev < s->devs->count && (s->devs->dev[dev].access & DEV_STREAM);
+}
+
+/* What a stream takes besides reading and writing in order: asking its
+ * name.  Anything else (its size, extents, copies, creating, locking,
+ * children) is refused as a pipe refuses it. */
+static bool refused_on_stream(const struct hc_server *s, const struct hc_msg *m)
+{
+	switch (m->op) {
+	case HC_OP_READ:
+	case HC_OP_WRITE:
+	case HC_OP_DEV_INFO:
+	case HC_OP_MESSAGE:
+	case HC_OP_RESULT:
+	case HC_OP_PROGRESS:
+	case HC_OP_SETTLE:
+		return false;
+	case HC_OP_COPY:
+		return stream(s, m->dev) || stream(s, m->dev2);
+	default:
+		return stream(s, m->dev);
+	}
+}
+
 enum hc_serve_result hc_server_handle(struct hc_server *s)
 {
 	if (s->region_len < HC_REGION_FREE_OFF)
@@ -570,7 +610,11 @@ enum hc_serve_result hc_server_handle(struct hc_server *s)
 	}
 	if (m.op >= HC_OP__COUNT || !servers[m.op])
 		return violation(s, "unknown hostcall %u", m.op);
-	enum hc_serve_result r = servers[m.op](s, &m);
+	enum hc_serve_result r = HC_SERVE_CONTINUE;
+	if (refused_on_stream(s, &m))
+		m.ret = -ESPIPE;
+	else
+		r = servers[m.op](s, &m);
 	if (r == HC_SERVE_CONTINUE) {
 		struct hc_msg *reply = (struct hc_msg *)(s->region + HC_REGION_MAILBOX_OFF);
 		reply->ret = m.ret;

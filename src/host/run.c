@@ -1,6 +1,8 @@
 /* The host side of a run, for every command (see run.h). */
 #include "run.h"
 
+#include <signal.h>
+
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -31,6 +33,15 @@ static int open_files(const struct run_plan *plan, struct host_devices *devs,
 	char why[IMAGE_LOCK_WHY_MAX];
 	for (uint32_t i = 0; i < plan->n_inputs; i++) {
 		const struct run_input *in = &plan->inputs[i];
+		if (!in->path) { /* standard input: no file, no lock */
+			int dev = devices_add_stdin(devs);
+			if (dev < 0)
+				return -1;
+			job->dev[dev] = (struct cordon_job_dev){
+				.roles = CORDON_DEV_READ | CORDON_DEV_STREAM };
+			snprintf(job->dev[dev].fmt, sizeof(job->dev[dev].fmt), "%s", in->fmt);
+			continue;
+		}
 		int dev = devices_add_input(devs, in->path);
 		if (dev < 0)
 			return -1;
@@ -50,6 +61,18 @@ static int open_files(const struct run_plan *plan, struct host_devices *devs,
 			return -1;
 	for (uint32_t i = 0; i < plan->n_outputs; i++) {
 		const struct run_output *o = &plan->outputs[i];
+		if (!o->path) { /* standard output: written as it comes */
+			/* A reader gone is a write error, as in qemu-img
+			 * (which ignores SIGPIPE), not the end of cordon. */
+			signal(SIGPIPE, SIG_IGN);
+			int dev = devices_add_stdout(devs);
+			if (dev < 0)
+				return -1;
+			job->dev[dev] = (struct cordon_job_dev){
+				.roles = CORDON_DEV_WRITE | CORDON_DEV_STREAM };
+			snprintf(job->dev[dev].fmt, sizeof(job->dev[dev].fmt), "%s", o->fmt);
+			continue;
+		}
 		int dev = devices_add_output(devs, o->path, o->fmt, o->max_virtual);
 		if (dev < 0)
 			return -1;

@@ -18,12 +18,12 @@
 #include "sandbox.h"
 
 struct run_input {
-	const char *path;    /* as typed: messages show it */
+	const char *path;    /* as typed: messages show it; NULL: standard input */
 	const char *fmt;     /* "" = probe */
 };
 
 struct run_output {
-	const char *path;
+	const char *path;     /* NULL: standard output */
 	const char *fmt;     /* the format to write */
 	uint64_t max_virtual; /* the largest virtual size the job can make */
 	bool no_flush;        /* cache mode unsafe: not flushed before commit */

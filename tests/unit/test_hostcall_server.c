@@ -96,6 +96,48 @@ static void read_is_served_into_the_region(void **state)
 	assert_memory_equal(f->region + HC_REGION_FREE_OFF, "world", 5);
 }
 
+/* Standard input as a stream: read in order only, nothing else (docs/dd.md). */
+static void standard_input_is_read_in_order(void **state)
+{
+	struct fixture *f = *state;
+	int p[2], saved = dup(STDIN_FILENO);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "abcdef", 6), 6);
+	close(p[1]);
+	assert_int_equal(dup2(p[0], STDIN_FILENO), STDIN_FILENO);
+	close(p[0]);
+	int dev = devices_add_stdin(&f->devs);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+	assert_true(dev > 1);
+	struct hc_msg m = { .op = HC_OP_READ, .dev = (uint32_t)dev, .off = 0, .len = 3,
+			    .buf = HC_REGION_FREE_OFF };
+	assert_int_equal(send(f, m), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, 3);
+	assert_memory_equal(f->region + HC_REGION_FREE_OFF, "abc", 3);
+	/* Back, or ahead: refused as a pipe refuses a seek. */
+	assert_int_equal(send(f, m), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, -ESPIPE);
+	m.off = 4;
+	assert_int_equal(send(f, m), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, -ESPIPE);
+	m.off = 3;
+	m.len = 100;
+	assert_int_equal(send(f, m), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, 3); /* to the end of input */
+	assert_memory_equal(f->region + HC_REGION_FREE_OFF, "def", 3);
+	struct hc_msg size = { .op = HC_OP_SIZE, .dev = (uint32_t)dev };
+	assert_int_equal(send(f, size), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, -ESPIPE);
+	struct hc_msg copy = { .op = HC_OP_COPY, .dev = (uint32_t)dev, .dev2 = 0, .len = 1 };
+	assert_int_equal(send(f, copy), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, -ESPIPE);
+	struct hc_msg ext = { .op = HC_OP_EXTENTS, .dev = (uint32_t)dev, .len = 1, .off2 = 1,
+			      .buf = HC_REGION_FREE_OFF };
+	assert_int_equal(send(f, ext), HC_SERVE_CONTINUE);
+	assert_int_equal(mbox(f)->ret, -ESPIPE);
+}
+
 static void create(struct fixture *f, uint64_t size)
 {
 	assert_int_equal(send(f, (struct hc_msg){ .op = HC_OP_CREATE, .dev = 0, .len = size }),
@@ -649,6 +691,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(read_is_served_into_the_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(standard_input_is_read_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(write_and_copy_reach_the_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(extents_report_many_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(copy_can_skip_the_holes, setup, teardown),
