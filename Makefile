@@ -6,7 +6,7 @@
 #   make fuzz-long  a long campaign on every target (FUZZ_SECONDS each)
 #   make demo       make a sample image and run `cordon dd` on it
 #   make bench      speed ratios against qemu-img, dd and cp
-#   make difffuzz   differential fuzzing against qemu-img dd and convert (ITER=2000, SEED=random, DIFFFUZZ_OPS=dd,convert)
+#   make difffuzz   differential fuzzing against qemu-img dd, convert and info (ITER=2000, SEED=random, DIFFFUZZ_OPS=dd,convert,info)
 
 CC       ?= cc
 CLANG    ?= clang
@@ -211,7 +211,7 @@ integration: setup $(BUILD)/cordon test-build
 integration-slow: setup $(BUILD)/cordon test-build
 	$(PYTEST) -m slow tests/integration
 
-# ---- differential fuzzing: cordon dd and convert against qemu-img's (docs/difffuzz.md)
+# ---- differential fuzzing: cordon dd, convert and info against qemu-img's (docs/difffuzz.md)
 # The smoke run's seed is derived from the commit (printed first), so every
 # commit explores new cases and a failure replays with --seed N.
 DIFFFUZZ       := $(PYTHON) scripts/differential-fuzz.py
@@ -219,7 +219,7 @@ DIFFFUZZ_SMOKE ?= 100
 ITER           ?= 2000
 SEED           ?= random
 DIFFFUZZ_KEEP  ?= $(BUILD)/difffuzz-failures
-DIFFFUZZ_OPS   ?= dd,convert
+DIFFFUZZ_OPS   ?= dd,convert,info
 
 difffuzz-smoke: setup $(BUILD)/cordon
 	$(DIFFFUZZ) --seed commit --iterations $(DIFFFUZZ_SMOKE) --ops $(DIFFFUZZ_OPS) --keep-failures $(DIFFFUZZ_KEEP)

@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """
-Differential fuzzing of `cordon dd` and `cordon convert` against `qemu-img dd`
-and `qemu-img convert` (docs/difffuzz.md).
+Differential fuzzing of `cordon dd`, `cordon convert` and `cordon info`
+against `qemu-img dd`, `qemu-img convert` and `qemu-img info`
+(docs/difffuzz.md).
 
 Random images (every input format in FORMATS, random sizes, qemu-io content,
 qcow2 options, compressed clusters, backing chains) and random operands
 (every size spelling qemu's parser knows and many it refuses) are given to
 both tools; exit status, messages, the output's format, size and content
 must agree, except for the deliberate differences in KNOWN_DIVERGENCES.
+info runs on the images and on mutated copies of them (a flipped byte, a
+header field, a truncation; snapshots added; TZ set), comparing exit
+status, stderr and stdout byte for byte.
 
     scripts/differential-fuzz.py --seed 1 --iterations 100
     scripts/differential-fuzz.py --seed 1 --iterations 2000 --jobs 2 --keep-failures /tmp/df
@@ -24,6 +28,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shlex
 import shutil
 import signal
@@ -62,6 +67,8 @@ class Result:
     out: str
     err: str           # normalised: program names replaced by PROG
     secs: float
+    raw_out: bytes = b""   # the bytes (err normalised), for escaped-controls
+    raw_err: bytes = b""
 
 
 def run(argv, cwd=None, env=None, timeout=60, prog=None):
@@ -79,11 +86,15 @@ def run(argv, cwd=None, env=None, timeout=60, prog=None):
             pass
         out, err = p.communicate()
         rc = None
+    raw_out = out
+    raw_err = err.decode(errors="surrogateescape")
     out = out.decode(errors="replace")
     err = err.decode(errors="replace")
     if prog:
         err = normalise(err, prog)
-    return Result(rc, out, err, time.monotonic() - t0)
+        raw_err = normalise(raw_err, prog)
+    return Result(rc, out, err, time.monotonic() - t0, raw_out,
+                  raw_err.encode(errors="surrogateescape"))
 
 
 def must(argv, cwd=None, timeout=300):
@@ -505,6 +516,12 @@ class Case:
     old_output: int = -1     # size of an existing output file, -1: none
     out: str = ""            # the output's name where it is no of= (convert)
     kind: str = "dd"         # the op the case is for
+    mutation: tuple = None   # info: (file, seed) of a mutated copy, or None
+    subdir: str = ""         # info: where the case's files are (mut/ when mutated)
+    note: str = ""           # info: what the mutation did
+    snapshots: list = field(default_factory=list)  # info: names made in the top's copy
+    tz: str = None           # info: TZ for both tools (snapshot dates), None: unset
+    refusals: dict = field(default_factory=dict)  # info: file -> qcow2_refusals()
 
 
 def gen_dd(rng, img):
@@ -661,6 +678,345 @@ def progress_between(img, case, q, c):
 
 
 # ---------------------------------------------------------------------------
+# info: options, and mutated copies of the images
+# ---------------------------------------------------------------------------
+
+INFO_OUTPUTS = [[], ["--output=json"], ["--backing-chain"], ["--output=json", "--backing-chain"]]
+
+# Header fields a field-aware mutation changes: (name, offset, width, endian).
+QCOW2_FIELDS = [("magic", 0, 4, "big"), ("version", 4, 4, "big"),
+                ("backing_file_offset", 8, 8, "big"), ("backing_file_size", 16, 4, "big"),
+                ("cluster_bits", 20, 4, "big"), ("size", 24, 8, "big"),
+                ("crypt_method", 32, 4, "big"), ("l1_size", 36, 4, "big"),
+                ("l1_table_offset", 40, 8, "big"), ("refcount_table_offset", 48, 8, "big"),
+                ("refcount_table_clusters", 56, 4, "big"), ("nb_snapshots", 60, 4, "big"),
+                ("snapshots_offset", 64, 8, "big"), ("incompatible_features", 72, 8, "big"),
+                ("compatible_features", 80, 8, "big"), ("autoclear_features", 88, 8, "big"),
+                ("refcount_order", 96, 4, "big"), ("header_length", 100, 4, "big"),
+                ("compression_type", 104, 1, "big"),
+                ("ext0_magic", 112, 4, "big"), ("ext0_len", 116, 4, "big")]
+VPC_FOOTER_FIELDS = [("cookie", 0, 8, "big"), ("features", 8, 4, "big"),
+                     ("version", 12, 4, "big"), ("data_offset", 16, 8, "big"),
+                     ("creator_app", 28, 4, "big"), ("orig_size", 40, 8, "big"),
+                     ("current_size", 48, 8, "big"), ("cylinders", 56, 2, "big"),
+                     ("heads", 58, 1, "big"), ("sectors", 59, 1, "big"),
+                     ("disk_type", 60, 4, "big"), ("checksum", 64, 4, "big")]
+VPC_DYN_FIELDS = [("dyn_cookie", 0, 8, "big"), ("dyn_data_offset", 8, 8, "big"),
+                  ("table_offset", 16, 8, "big"), ("header_version", 24, 4, "big"),
+                  ("max_table_entries", 28, 4, "big"), ("block_size", 32, 4, "big"),
+                  ("dyn_checksum", 36, 4, "big")]
+VHDX_HEADER_FIELDS = [("signature", 0, 4, "little"), ("checksum", 4, 4, "little"),
+                      ("sequence_number", 8, 8, "little"), ("log_version", 64, 2, "little"),
+                      ("version", 66, 2, "little"), ("log_length", 68, 4, "little"),
+                      ("log_offset", 72, 8, "little")]
+VHDX_REGION_FIELDS = [("rt_signature", 0, 4, "little"), ("rt_checksum", 4, 4, "little"),
+                      ("entry_count", 8, 4, "little"), ("rt_reserved", 12, 4, "little"),
+                      ("e0_file_offset", 32, 8, "little"), ("e0_length", 40, 4, "little"),
+                      ("e0_required", 44, 4, "little"), ("e1_file_offset", 64, 8, "little"),
+                      ("e1_length", 72, 4, "little"), ("e1_required", 76, 4, "little")]
+VMDK_FIELDS = [("magic", 0, 4, "little"), ("version", 4, 4, "little"),
+               ("flags", 8, 4, "little"), ("capacity", 12, 8, "little"),
+               ("granularity", 20, 8, "little"), ("desc_offset", 28, 8, "little"),
+               ("desc_size", 36, 8, "little"), ("num_gtes_per_gt", 44, 4, "little"),
+               ("rgd_offset", 48, 8, "little"), ("gd_offset", 56, 8, "little"),
+               ("grain_offset", 64, 8, "little"), ("check_bytes", 73, 4, "little"),
+               ("compress_algorithm", 77, 2, "little")]
+MAGICS = [b"QFI\xfb", b"conectix", b"vhdxfile", b"KDMV", b"# Disk DescriptorFile\n"]
+
+
+def _crc32c_table():
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+CRC32C = _crc32c_table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = CRC32C[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def vpc_checksum(block, at):
+    """The ones' complement of the byte sum, the checksum field counted as 0."""
+    s = sum(block) - sum(block[at:at + 4])
+    return (~s) & 0xFFFFFFFF
+
+
+def odd_value(rng, old, width, file_size):
+    """A value for a width-byte field that was old: the edges parsers miss."""
+    top = (1 << (8 * width)) - 1
+    r = rng.random()
+    if r < 0.15:
+        v = rng.choice([0, 1, 2, 3, 7, 8, 9, 16, 31, 32, 63, 64, 65])
+    elif r < 0.3:
+        v = rng.choice([top, top >> 1, (top >> 1) + 1, top - 1])
+    elif r < 0.5:
+        v = old + rng.choice([-1, 1, -512, 512, -4096, 4096])
+    elif r < 0.7:
+        v = old ^ (1 << rng.randrange(8 * width))
+    elif r < 0.8:
+        v = rng.choice([old * 2, old // 2, old << 9, old >> 9])
+    elif r < 0.9:
+        v = rng.choice([512, 4096, 65536, MiB, 2 * MiB, GiB, 1 << 40, 1 << 62,
+                        file_size, file_size - 1, file_size + 512, file_size // 2])
+    else:
+        v = rng.randrange(top + 1)
+    return v & top
+
+
+def set_field(rng, buf, base, fld, file_size):
+    name, off, width, endian = fld
+    at = base + off
+    if at + width > len(buf):
+        return None
+    old = int.from_bytes(buf[at:at + width], endian)
+    new = odd_value(rng, old, width, file_size)
+    if new == old:
+        new = old ^ 1
+    buf[at:at + width] = new.to_bytes(width, endian)
+    return f"{name}@{at}: {old:#x} -> {new:#x}"
+
+
+def text_mutation(rng, buf, start, end, fixed=True):
+    """A VMDK descriptor: one number or one word replaced.  fixed: the
+    descriptor is embedded in a sparse file, its length kept."""
+    region = bytes(buf[start:end])
+    r = rng.random()
+    pattern = rb"\d+" if r < 0.5 else rb'"[^"\n]*"|[A-Za-z]+' if r < 0.9 else None
+    if pattern is None:
+        return None
+    # a line holding such a token, then one of its tokens: which line does
+    # not depend on the random CIDs qemu-img writes
+    by_line = {}
+    for ln in re.finditer(rb"[^\n\0]+", region):
+        for m in re.finditer(pattern, ln.group()):
+            by_line.setdefault(ln.start(), []).append((ln.start(), m))
+    lines = list(by_line.values())
+    if not lines:
+        return None
+    at, m = rng.choice(rng.choice(lines))
+    m_start, m_end = at + m.start(), at + m.end()
+    if r < 0.5:
+        v = rng.choice([b"0", b"1", b"-1", b"4294967295", b"18446744073709551615",
+                        b"99999999999999999999", str(int(m.group()) + 1).encode(),
+                        str(int(m.group()) * 2).encode(), b"ffffffff", b""])
+        what = f"number {m.group()!r} at {start + m_start} -> {v!r}"
+    else:
+        v = rng.choice([b'""', b'"x"', b"RW", b"RDONLY", b"NOACCESS", b"SPARSE", b"FLAT",
+                        b"ZERO", b"VMFS", b'"monolithicSparse"', b'"vmfs"',
+                        b'"streamOptimized"', b'"../x.vmdk"', b'"/etc/passwd"',
+                        b"", m.group() * 2])
+        what = f"word {m.group()!r} at {start + m_start} -> {v!r}"
+    new = region[:m_start] + v + region[m_end:]
+    if fixed:
+        new = (new + b"\0" * len(region))[:len(region)]
+    buf[start:end] = new
+    return "descriptor " + what
+
+
+def header_mutation(rng, buf, file_size):
+    """A field-aware change in buf (the file's first bytes, or its end for a
+    VPC footer): returns its description, or None."""
+    b = bytes(buf[:8])
+    if b[:4] == b"QFI\xfb":
+        return "qcow2 " + str(set_field(rng, buf, 0, rng.choice(QCOW2_FIELDS), file_size))
+    if b == b"conectix":
+        if rng.random() < 0.6 or len(buf) < 1024:
+            w = set_field(rng, buf, 0, rng.choice(VPC_FOOTER_FIELDS), file_size)
+            if w and "checksum" not in w and rng.random() < 0.7:
+                buf[64:68] = vpc_checksum(buf[:512], 64).to_bytes(4, "big")
+                w += " (checksum fixed)"
+        else:
+            w = set_field(rng, buf, 512, rng.choice(VPC_DYN_FIELDS), file_size)
+            if w and "checksum" not in w and rng.random() < 0.7:
+                buf[548:552] = vpc_checksum(buf[512:1536], 36).to_bytes(4, "big")
+                w += " (checksum fixed)"
+        return "vpc " + str(w)
+    if b == b"vhdxfile" and len(buf) >= 320 * KiB:
+        r = rng.random()
+        if r < 0.9:
+            # a header (4 KiB) or a region table (64 KiB), its CRC mostly fixed
+            header = r < 0.5
+            base = rng.choice([64 * KiB, 128 * KiB] if header else [192 * KiB, 256 * KiB])
+            fields = VHDX_HEADER_FIELDS if header else VHDX_REGION_FIELDS
+            w = set_field(rng, buf, base, rng.choice(fields), file_size)
+            if w and "checksum" not in w and rng.random() < 0.8:
+                blk = bytearray(buf[base:base + (4 if header else 64) * KiB])
+                blk[4:8] = b"\0\0\0\0"
+                buf[base + 4:base + 8] = crc32c(blk).to_bytes(4, "little")
+                w += " (crc fixed)"
+        else:
+            at = rng.randrange(0, 512)
+            buf[at] ^= rng.randrange(1, 256)
+            w = f"file identifier byte {at}"
+        return "vhdx " + str(w)
+    if b[:4] == b"KDMV":
+        desc_off = int.from_bytes(buf[28:36], "little") * 512
+        desc_len = int.from_bytes(buf[36:44], "little") * 512
+        if desc_off and rng.random() < 0.3 and desc_off < len(buf):
+            w = text_mutation(rng, buf, desc_off, min(len(buf), desc_off + desc_len))
+            if w:
+                return "vmdk " + w
+        return "vmdk " + str(set_field(rng, buf, 0, rng.choice(VMDK_FIELDS), file_size))
+    if bytes(buf[:21]) == b"# Disk DescriptorFile":
+        w = text_mutation(rng, buf, 0, len(buf), fixed=len(buf) == 320 * KiB)
+        if w:
+            return "vmdk " + w
+    # raw data (or anything else): another format's magic, or a flipped byte
+    if rng.random() < 0.6:
+        m = rng.choice(MAGICS)
+        buf[:len(m)] = m
+        return f"magic {m!r} at 0"
+    at = rng.randrange(0, min(512, len(buf))) if buf else 0
+    if buf:
+        buf[at] ^= rng.randrange(1, 256)
+    return f"byte {at} flipped"
+
+
+def mutate(rng, path):
+    """Mutates the file at path (a private copy): returns what was done."""
+    size = os.path.getsize(path)
+    kind = rng.choices(["flip", "header", "truncate"], [35, 45, 20])[0]
+    if kind == "truncate" or size == 0:
+        r = rng.random()
+        if r < 0.3:
+            n = rng.randrange(0, min(size, 4 * KiB) + 1)
+        elif r < 0.6:
+            n = rng.randrange(0, size // 512 + 1) * 512
+        elif r < 0.7:
+            n = max(0, size - rng.choice([1, 512, 1024]))
+        else:
+            n = rng.randrange(0, size + 1)
+        os.truncate(path, n)
+        return f"truncated to {n} of {size} bytes"
+    if kind == "flip":
+        r = rng.random()
+        if r < 0.3:
+            at = rng.randrange(0, min(size, 64 * KiB))
+        elif r < 0.45:
+            at = rng.randrange(max(0, size - 1024), size)
+        else:
+            at = rng.randrange(0, size)
+        x = 1 << rng.randrange(8) if rng.random() < 0.5 else rng.randrange(1, 256)
+        with open(path, "r+b") as f:
+            f.seek(at)
+            b = f.read(1)
+            f.seek(at)
+            f.write(bytes([b[0] ^ x]))
+        return f"byte {at} xor {x:#04x}"
+    with open(path, "r+b") as f:
+        head = bytearray(f.read(min(size, 320 * KiB)))
+        f.seek(max(0, size - 512))
+        tail = f.read(512)
+        if head[:8] != b"conectix" and tail[:8] == b"conectix":
+            buf, at = bytearray(tail), size - 512         # a fixed VHD's footer
+        else:
+            buf, at = head, 0
+        w = header_mutation(rng, buf, size)
+        f.seek(at)
+        f.write(buf)
+        if at == 0 and len(head) == size and len(buf) != size:   # a descriptor file
+            f.truncate(len(buf))
+    return w
+
+
+def qcow2_refusals(path):
+    """What cordon refuses in a qcow2 header (docs/qcow2.md#refused), for
+    known(): a set of corrupt, data-file, data-file-raw, encrypted."""
+    try:
+        with open(path, "rb") as f:
+            h = f.read(96)
+    except OSError:
+        return set()
+    if len(h) < 36 or h[:4] != b"QFI\xfb":
+        return set()
+    s = set()
+    if int.from_bytes(h[32:36], "big"):
+        s.add("encrypted")
+    if int.from_bytes(h[4:8], "big") >= 3 and len(h) >= 80:
+        inc = int.from_bytes(h[72:80], "big")
+        if inc & 2:
+            s.add("corrupt")
+        if inc & 4:
+            s.add("data-file")
+        if len(h) >= 96 and int.from_bytes(h[88:96], "big") & 2:
+            s.add("data-file-raw")
+    return s
+
+
+# Internal snapshots made in a copy of a qcow2 top (qemu-img snapshot -c):
+# names past the 16 columns of the human table, UTF-8 (padded by bytes),
+# a control byte (escaped by cordon), a number that is also an id.
+SNAPSHOT_NAMES = ["s0", "snap", "1", "a-very-long-snapshot-name-past-16", "x" * 16,
+                  "caf\u00e9-\u00fcber", "\u65e5\u672c", "tab\tname", "esc\x1b[1m",
+                  "with space", "2", ""]
+TIMEZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe",
+             "Pacific/Chatham", "Europe/Berlin", "EST5EDT", "<+0130>-1:30", "Nowhere/Bogus"]
+
+
+def abbrev(rng, name, shortest):
+    """--name or an abbreviation getopt_long takes for it in qemu-img
+    (unique among qemu-img info's long options: at least shortest letters)."""
+    if rng.random() < 0.85:
+        return "--" + name
+    return "--" + name[:rng.randint(shortest, len(name))]
+
+
+def gen_info(rng, img):
+    """One info command line for img, and maybe a mutation of a copy."""
+    units = []
+    for o in rng.choice(INFO_OUTPUTS):
+        if o == "--backing-chain":
+            units.append([abbrev(rng, "backing-chain", 1)])
+        elif rng.random() < 0.1:
+            units.append([abbrev(rng, "output", 2), "json"])
+        else:
+            units.append([abbrev(rng, "output", 2) + "=json"])
+    if rng.random() < 0.04:
+        units.append([abbrev(rng, "output", 2) + "=human"])
+    r = rng.random()
+    if r < 0.25:
+        fmt = img.fmt
+    elif r < 0.4:
+        fmt = rng.choice([f for f in FORMATS if f != img.fmt] + ["bogus"])
+    else:
+        fmt = None
+    if fmt:
+        units.append(rng.choice([["-f", fmt], ["-f", fmt], [f"-f{fmt}"],
+                                 [abbrev(rng, "format", 4) + f"={fmt}"]]))
+    if rng.random() < 0.3:
+        units.append(rng.choice([["-U"], ["-U"], [abbrev(rng, "force-share", 4)]]))
+    rng.shuffle(units)
+    target = img.top
+    snaps = []
+    if img.fmt == "qcow2" and not img.data_file and rng.random() < 0.15:
+        snaps = [rng.choice(SNAPSHOT_NAMES) for _ in range(rng.choice([1, 1, 2, 3]))]
+    mutation = None
+    if rng.random() < 0.6:
+        victim = img.top if rng.random() < 0.75 or len(img.files) == 1 \
+            else rng.choice(img.files)
+        mutation = (victim, rng.getrandbits(64))
+    r = rng.random()
+    if r < 0.01:
+        target = "missing.img"
+    args = [a for u in units for a in u] + [target]
+    if rng.random() < 0.02:     # the command line's own errors
+        args = rng.choice([args[:-1], args + [img.top], args + ["-x"],
+                           ["--output=xml"] + args, args[:-1] + ["-f"]])
+    env = {"CORDON_SANDBOX": "process"} if rng.random() < 0.35 else {}
+    tz = rng.choice(TIMEZONES) if rng.random() < 0.3 else None
+    return Case(args, env, None, kind="info", mutation=mutation, snapshots=snaps, tz=tz)
+
+
+# ---------------------------------------------------------------------------
 # Known divergences: ONE table.  Narrow on purpose: anything else is a bug.
 # ---------------------------------------------------------------------------
 
@@ -684,7 +1040,7 @@ KNOWN_DIVERGENCES = [
          and "refusing to overwrite it" in c.err),
     dict(id="corrupt-marked", kind="match", doc="docs/qcow2.md#refused",
          reason="qcow2 with the corrupt bit set: qemu-img reads it, cordon "
-                "refuses images marked corrupt",
+                "refuses images marked corrupt (info describes them)",
          match=lambda img, case, q, c: img.corrupt_marked and c.rc == 1
          and "cordon refuses images marked corrupt" in c.err),
     dict(id="progress-between", kind="stdout", doc="docs/convert.md",
@@ -697,14 +1053,63 @@ KNOWN_DIVERGENCES = [
     dict(id="data-file", kind="match", doc="docs/qcow2.md#refused",
          reason="qcow2 with an external data file: qemu-img opens the file "
                 "the image names, cordon refuses (CVE-2024-32498)",
-         match=lambda img, case, q, c: img.data_file and c.rc == 1
-         and "cordon refuses external data files" in c.err),
+         match=lambda img, case, q, c: (img.data_file and not case.mutation
+                                        or refused_file(case, c, "data-file"))
+         and c.rc == 1 and "cordon refuses external data files" in c.err),
+    dict(id="escaped-controls", kind="match", doc="docs/sandbox.md",
+         reason="a name with control bytes (C0, DEL, C1): cordon prints it "
+                "escaped (\\x1b), qemu-img as the bytes; compared once "
+                "qemu-img's text is escaped as src/host/text_escape.c does "
+                "(docs/info.md: Terminal controls)",
+         match=lambda img, case, q, c: escaped_controls(img, case, q, c)),
+    dict(id="unread-format", kind="match",
+         doc="docs/dd.md#deliberate-differences-from-qemu-img-dd",
+         reason="a format cordon cannot read yet (here: a qcow2 header mutated "
+                "into qcow version 1, or another magic): qemu-img opens it, "
+                "cordon refuses it in one line",
+         match=lambda img, case, q, c: c.rc == 1 and UNREAD_FORMAT.fullmatch(c.err)),
+    dict(id="qcow2-l1-at-open", kind="match",
+         doc="docs/qcow2.md#bounds-cordons-beyond-qemus",
+         reason="info on a qcow2 whose L1 table, or an L2 table it names, lies "
+                "past end of file or has reserved bits (truncated or mutated): "
+                "cordon checks them at open and refuses, qemu-img info reads "
+                "no table and describes the image",
+         match=lambda img, case, q, c: case.kind == "info" and c.rc == 1
+         and L1_AT_OPEN.fullmatch(c.err) and qemu_opened_it(case, q, c)),
+    dict(id="backing-policy", kind="match", doc="docs/dd.md#backing-files",
+         reason="a backing or extent file name (here from a mutated header or "
+                "descriptor) that the host's policy refuses: outside the "
+                "image's directory, in a subdirectory, hidden, not a regular "
+                "file, in /proc, /sys or /dev; qemu-img opens any path "
+                "(docs/info.md, docs/vmdk.md#refused-and-every-difference-from-qemu)",
+         match=lambda img, case, q, c: c.rc == 1 and BACKING_POLICY.fullmatch(c.err)),
+    dict(id="info-luks", kind="match", doc="docs/info.md#differences-from-qemu-img-deliberate",
+         reason="info on a qcow2 encrypted with LUKS (here crypt_method 2 from a "
+                "mutated header, with a crypto header extension): qemu-img info "
+                "decodes the LUKS header, cordon refuses in its own words",
+         match=lambda img, case, q, c: case.kind == "info" and c.rc == 1
+         and refused_file(case, c, "encrypted")
+         and re.fullmatch(r"PROG: Could not open '[^\n]*': cordon cannot describe LUKS "
+                          r"encryption headers yet\n", c.err)),
+    # Open: cordon bugs found by the fuzzer in a format's code, reported and
+    # not fixed yet (docs/difffuzz.md#open-divergences).  Counted apart
+    # ("open-..." in the summary); remove an entry with its fix.
+    dict(id="open-vmdk-size-wrap", kind="open", doc="docs/difffuzz.md#open-divergences",
+         reason="a VMDK capacity whose size in bytes wraps 2^64 (2^57 + 1 "
+                "sectors): qemu's open-time length check passes on the "
+                "wrapped value and info fails on the size, `Can't get image "
+                "size 'x': File too large`; cordon fails at open "
+                "(src/core/vmdk/vmdk.c)",
+         match=lambda img, case, q, c: case.kind == "info" and q.rc == 1 and c.rc == 1
+         and re.fullmatch(r"PROG: Can't get image size '[^\n]*': File too large\n", q.err)
+         and re.fullmatch(r"PROG: Could not open '[^\n]*': Could not refresh total "
+                          r"sector count: File too large\n", c.err)),
 ]
 
 
 def known(img, case, q, c):
     for k in KNOWN_DIVERGENCES:
-        if k["kind"] == "match" and k["match"](img, case, q, c):
+        if k["kind"] in ("match", "open") and k["match"](img, case, q, c):
             return k["id"]
     return None
 
@@ -856,9 +1261,154 @@ def run_convert(cfg, img, case, d):
     return run_case("convert", cfg, img, case, d)
 
 
+def link_or_copy(src, dst):
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def run_info(cfg, img, case, d):
+    """info on the image, or on a copy of the case with one file mutated
+    (mut/: the other files hard-linked, the mutated one a private copy):
+    exit status, stderr and stdout must agree."""
+    here = d
+    private = ({case.mutation[0]} if case.mutation else set()) | \
+        ({img.top} if case.snapshots else set())
+    before_orig = stat_inputs(d, img.files) if private else None
+    if private:
+        here = d / "mut"
+        here.mkdir()
+        for f in img.files:
+            if f in private:
+                must(["cp", "--sparse=always", str(d / f), str(here / f)])
+            else:
+                link_or_copy(d / f, here / f)
+        case.subdir = "mut"
+        notes = []
+        for name in case.snapshots:     # before any mutation, as a user's image
+            r = run(["qemu-img", "snapshot", "-c", name, img.top], cwd=here, timeout=120)
+            notes.append(f"snapshot {name!r}" + ("" if r.rc == 0 else " (failed)"))
+        if case.mutation:
+            victim, mseed = case.mutation
+            notes.append(f"mutated copy of {victim}: " +
+                         mutate(random.Random(mseed), here / victim))
+        case.note = "; ".join(notes)
+    # mut/ stays until save_failure has copied it: run_group removes it
+    case.refusals = {f: qcow2_refusals(here / f) for f in img.files}
+    before = stat_inputs(here, img.files)
+    tz = {"TZ": case.tz} if case.tz else {}
+    qenv = {k: v for k, v in os.environ.items() if k != "TZ"}
+    q = run(["qemu-img", "info"] + case.args, cwd=here, timeout=cfg.timeout,
+            env=dict(qenv, **tz), prog="qemu-img")
+    cenv = {k: v for k, v in cordon_env(case.env).items() if k != "TZ"}
+    c = run([cfg.cordon, "info"] + case.args, cwd=here, timeout=cfg.timeout,
+            env=dict(cenv, **tz), prog="cordon")
+    diffs = []
+    crashed = "PROG: the sandbox stopped: " in c.err
+    if c.rc is None:
+        diffs.append(f"cordon timed out after {cfg.timeout}s")
+    elif q.rc is None:
+        return "inconclusive", f"qemu-img timed out after {cfg.timeout}s", q, c
+    elif c.rc > 1 or c.rc < 0:
+        diffs.append(f"cordon exit status {c.rc} (crash or signal?)")
+    elif crashed:
+        diffs.append("cordon's sandbox stopped (a crash or a broken limit): " + c.err.strip())
+    elif q.rc < 0:          # an assertion: qemu-img gives nothing to compare
+        return "inconclusive", f"qemu-img killed by signal {-q.rc}: {q.err.strip()}", q, c
+    else:
+        if q.rc != c.rc:
+            diffs.append(f"exit status: qemu-img {q.rc}, cordon {c.rc}")
+        if q.err != c.err:
+            diffs.append("stderr differs")
+        if q.out != c.out:
+            diffs.append("stdout differs")
+    if stat_inputs(here, img.files) != before:
+        diffs.append("an input file changed")
+    if before_orig is not None and stat_inputs(d, img.files) != before_orig:
+        diffs.append("an original file changed while a copy was mutated")
+    left = [p.name for p in here.iterdir() if p.name.startswith(".cordon-tmp")]
+    if left:
+        diffs.append(f"cordon left temporary files: {left}")
+    if not diffs:
+        return "pass", "", q, c
+    k = known(img, case, q, c)
+    if k:
+        return "known", k, q, c
+    return "fail", "\n".join(diffs), q, c
+
+
+def text_escape(b):
+    """src/host/text_escape.c: C0, DEL and C1 (as a stray byte or as UTF-8
+    U+0080..U+009F) as \\xNN; newlines kept (the lines are compared)."""
+    out, i = bytearray(), 0
+    while i < len(b):
+        x = b[i]
+        need = 1 if x < 0x80 else 2 if x & 0xE0 == 0xC0 else 3 if x & 0xF0 == 0xE0 \
+            else 4 if x & 0xF8 == 0xF0 else 0
+        cp = None
+        if need and i + need <= len(b):
+            try:
+                cp = ord(b[i:i + need].decode("utf-8"))     # strict, as utf8.h
+            except UnicodeDecodeError:
+                cp = None
+        seq = need if cp is not None else 1
+        esc = (x < 0x20 and x != 0x0A or x == 0x7F or 0x80 <= x <= 0x9F) if seq == 1 \
+            else 0x80 <= cp <= 0x9F
+        out += b"".join(b"\\x%02x" % y for y in b[i:i + seq]) if esc else b[i:i + seq]
+        i += seq
+    return bytes(out)
+
+
+def escaped_controls(img, case, q, c):
+    """cordon prints names with their controls escaped where qemu-img prints
+    the bytes: the outputs agree once qemu-img's are escaped the same way."""
+    if q.rc != c.rc or (q.raw_err == c.raw_err and q.raw_out == c.raw_out):
+        return False
+    unesc = lambda b: b.replace(b"\\x0a", b"\n")   # a name's newline, escaped
+    return text_escape(q.raw_err) == unesc(c.raw_err) and \
+        text_escape(q.raw_out) == unesc(c.raw_out)
+
+
+UNREAD_FORMAT = re.compile(r"PROG: Could not open '[^\n]*': cordon cannot read "
+                           r"(vdi|qed|parallels|qcow|luks|bochs|cloop|dmg) images yet\n")
+L1_AT_OPEN = re.compile(r"PROG: Could not open '[^\n]*': qcow2: Image is corrupt: "
+                        r"(L1 table at 0x[0-9a-f]+ \(\d+ entries\) extends past end of file"
+                        r"|L1 table at 0x[0-9a-f]+: entry \d+ points past end of file "
+                        r"\(L2 table at 0x[0-9a-f]+\)"
+                        r"|L1 table at 0x[0-9a-f]+: entry \d+ has reserved bits set "
+                        r"\(0x[0-9a-f]+\)"
+                        r"|L2 table offset 0x[0-9a-f]+ unaligned \(L1 index: 0x[0-9a-f]+\))\n")
+
+BACKING_POLICY = re.compile(
+    r"PROG: [^\n]*cordon refuses (extent file )?'[^\n]*': (it is outside the directories "
+    r"images may name \(the image's own directory and --backing-allow\)|it is in a "
+    r"subdirectory of the image's directory \(only --backing-allow directories include "
+    r"their subdirectories\)|it is hidden \(a name component starts with '\.'\)|it is "
+    r"not a regular file|it is in /proc, /sys or /dev)\n")
+
+
+def qemu_opened_it(case, q, c):
+    """qemu-img described the image cordon refused: it succeeded, or (with
+    --backing-chain) failed on another file of the chain."""
+    if q.rc == 0:
+        return q.err == ""
+    m = re.match(r"PROG: Could not open '([^\n']*)'", c.err)
+    chain = any(len(a) > 2 and "--backing-chain".startswith(a) for a in case.args)
+    return bool(m) and chain and \
+        f"Could not open '{m.group(1)}'" not in q.err and q.err.count("\n") == 1
+
+
+def refused_file(case, c, flag):
+    """cordon's message names a file of the case whose header has flag."""
+    names = re.findall(r"Could not open '([^']*)'", c.err)
+    return any(flag in case.refusals.get(os.path.basename(n), ()) for n in names)
+
+
 OPS = {
     "dd": dict(gen=gen_dd, run=run_dd),
     "convert": dict(gen=gen_convert, run=run_convert),
+    "info": dict(gen=gen_info, run=run_info),
 }
 
 
@@ -919,23 +1469,25 @@ exit $status
 def save_failure(cfg, label, op, img, case, d, detail, q, c):
     dest = Path(cfg.keep) / label.replace(" ", "-").replace("/", "-")
     (dest / "inputs").mkdir(parents=True, exist_ok=True)
-    for f in img.files:
-        must(["cp", "--sparse=always", str(d / f), str(dest / "inputs" / f)])
+    for f in img.files:      # info: from mut/ when a copy was mutated
+        must(["cp", "--sparse=always", str(d / case.subdir / f), str(dest / "inputs" / f)])
     env = " ".join(f"{k}={shlex.quote(v)}" for k, v in case.env.items())
     out = case.out or next((a.split("=", 1)[1] for a in case.args if a.startswith("of=")),
                            "out.img")
     seen = (f"qemu-img rc={q.rc}\n{q.err}cordon rc={c.rc}\n{c.err}{detail}")
     text = REPLAY.format(
         label=label, op=op, cordon=shlex.quote(str(cfg.replay_cordon)),
-        desc="\n".join("#   " + x for x in img.desc),
+        desc="\n".join("#   " + x for x in img.desc + ([case.note] if case.note else [])),
         detail="\n".join("#   " + x for x in seen.splitlines()),
         files=" ".join(shlex.quote(f) for f in img.files),
         args=" ".join(shlex.quote(a) for a in case.args), env=env,
         out=shlex.quote(out), outfmt=case.out_fmt,
-        pre="" if case.old_output < 0 or case.same_file else
+        pre=(f"export TZ={shlex.quote(case.tz)}\n" if case.tz else
+             "unset TZ\n" if case.kind == "info" else "") +
+        ("" if case.old_output < 0 or case.same_file else
         "# an existing out.img, as the fuzzer makes it (of= may name another file)\n" +
         "".join(f"head -c {case.old_output} /dev/zero | tr '\\0' Z > \"$w/{x}/out.img\"\n"
-                for x in "qc"))
+                for x in "qc")))
     p = dest / "replay.sh"
     p.write_text(text)
     p.chmod(0o755)
@@ -991,6 +1543,10 @@ def run_group(cfg, g, n, first):
             label = f"seed{cfg.seed}-it{it}"
             line = f"{label} {op} {shlex.join(case.args)}" + \
                 (f" [{' '.join(f'{k}={v}' for k, v in case.env.items())}]" if case.env else "")
+            if case.tz:
+                line += f" [TZ={case.tz}]"
+            if case.note:
+                line += f" ({case.note})"
             msg = ""
             if verdict == "fail":
                 msg = (f"FAIL {line}\n  images: " + "\n          ".join(img.desc) +
@@ -1001,6 +1557,7 @@ def run_group(cfg, g, n, first):
             elif cfg.verbose:
                 msg = f"{verdict} {line} q={q.rc} c={c.rc} {detail}"
             results.append((it, verdict, detail, msg))
+            shutil.rmtree(d / "mut", ignore_errors=True)    # info's mutated copy
     finally:
         shutil.rmtree(d, ignore_errors=True)
     return results
@@ -1088,8 +1645,13 @@ def main():
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     wall = time.monotonic() - t0
-    print(f"difffuzz: {counts['known']} known divergences {known_ids or ''}, "
-          f"{counts['inconclusive']} inconclusive, {wall:.0f}s wall")
+    open_ids = {k: v for k, v in known_ids.items() if k.startswith("open-")}
+    known_ids = {k: v for k, v in known_ids.items() if k not in open_ids}
+    n_open = sum(open_ids.values())
+    print(f"difffuzz: {counts['known'] - n_open} known divergences {known_ids or ''}, "
+          + (f"{n_open} open (cordon bugs not fixed yet, docs/difffuzz.md#open-divergences) "
+             f"{open_ids}, " if open_ids else "")
+          + f"{counts['inconclusive']} inconclusive, {wall:.0f}s wall")
     passed = counts["pass"] + counts["known"]
     print(f"difffuzz: {passed} passed, {counts['fail']} failed (seed {seed})")
     sys.exit(1 if counts["fail"] else 0)

@@ -197,7 +197,9 @@ _Static_assert(sizeof(struct hc_msg) == 64, "hc_msg is part of the ABI");
 #define HC_MAX_NAME_LEN 4096u        /* a display name (HC_OP_DEV_INFO) */
 #define HC_MAX_EXTENT_RUNS 4096u     /* runs in one HC_OP_EXTENTS */
 #define HC_MAX_RESULT_CALL 65536u    /* bytes in one HC_OP_RESULT */
-#define HC_MAX_RESULT_BYTES (1u << 20) /* result bytes per run */
+/* Result bytes per run: qemu's 65536 snapshots, each with a 127-byte id
+ * and a 255-byte name, need about 37 MiB of records. */
+#define HC_MAX_RESULT_BYTES (48u << 20)
 #define HC_MAX_RESULT_DEPTH 16u      /* nesting of objects and arrays */
 
 /*

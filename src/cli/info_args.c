@@ -18,16 +18,49 @@ enum {
 	OPT_IMAGE_OPTS,
 };
 
+/* qemu-img info's own long options (img_info), --force-share aside. */
+#define QEMU_INFO_LONGOPTS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "format", required_argument, NULL, 'f' }, \
+	{ "output", required_argument, NULL, OPT_OUTPUT }, \
+	{ "backing-chain", no_argument, NULL, OPT_BACKING_CHAIN }, \
+	{ "object", required_argument, NULL, OPT_OBJECT }, \
+	{ "image-opts", no_argument, NULL, OPT_IMAGE_OPTS }
+
 static const struct option info_longopts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "output", required_argument, NULL, OPT_OUTPUT },
-	{ "backing-chain", no_argument, NULL, OPT_BACKING_CHAIN },
-	{ "object", required_argument, NULL, OPT_OBJECT },
-	{ "image-opts", no_argument, NULL, OPT_IMAGE_OPTS },
+	QEMU_INFO_LONGOPTS,
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
+
+/* qemu-img info's options alone.  getopt_long takes an abbreviation
+ * unique among them as that option in qemu-img ("--back" is
+ * --backing-chain); cordon's shared options make some of them ambiguous
+ * ("--back": --backing-allow too), so getopt_long refuses them here. */
+static const struct option qemu_info_longopts[] = {
+	QEMU_INFO_LONGOPTS,
+	{ "force-share", no_argument, NULL, 'U' },
+};
+
+/* The option a long option getopt_long refused ('?' with optopt 0) is in
+ * qemu-img, or 0: an abbreviation without "=value" of exactly one of
+ * qemu's options that takes no argument.  (No abbreviation of the ones
+ * taking an argument collides with cordon's options.) */
+static int qemu_abbreviation(const char *arg)
+{
+	if (strncmp(arg, "--", 2) != 0 || strchr(arg, '='))
+		return 0;
+	size_t n = strlen(arg + 2);
+	const struct option *found = NULL;
+	for (size_t i = 0; i < sizeof(qemu_info_longopts) / sizeof(qemu_info_longopts[0]); i++) {
+		if (strncmp(qemu_info_longopts[i].name, arg + 2, n) != 0)
+			continue;
+		if (found)
+			return 0; /* ambiguous in qemu-img too */
+		found = &qemu_info_longopts[i];
+	}
+	return found && found->has_arg == no_argument ? found->val : 0;
+}
 
 enum info_args_result info_args_parse(int argc, char **argv, struct info_args *a)
 {
@@ -36,6 +69,8 @@ enum info_args_result info_args_parse(int argc, char **argv, struct info_args *a
 
 	*a = (struct info_args){ 0 };
 	while ((c = getopt_long(argc, argv, ":f:hU", info_longopts, NULL)) != -1) {
+		if (c == '?' && optopt == 0 && qemu_abbreviation(argv[optind - 1]))
+			c = qemu_abbreviation(argv[optind - 1]);
 		int shared = common_opt(&a->common, c, optarg);
 		if (shared < 0)
 			return INFO_ARGS_ERROR;

@@ -59,8 +59,14 @@ static int describe(struct image *img, const char *full_backing, struct result_o
 	if (a.actual_size >= 0)
 		result_int(r, "actual-size", a.actual_size);
 	result_uint(r, "virtual-size", img->size);
-	if (a.has_info && a.cluster_size)
-		result_uint(r, "cluster-size", a.cluster_size);
+	/* qemu's BlockDriverInfo.cluster_size is an int: a VPC block
+	 * of 2 GiB or more shows as negative (qemu keeps the low 32 bits),
+	 * and none is shown where those bits are 0. */
+	int64_t cluster = (int64_t)(a.cluster_size & 0xffffffffu);
+	if (cluster > INT32_MAX)
+		cluster -= (int64_t)1 << 32;
+	if (a.has_info && cluster)
+		result_int(r, "cluster-size", cluster);
 	if (a.encrypted)
 		result_bool(r, "encrypted", true);
 	if (full_backing) {

@@ -9,7 +9,10 @@ qcow2 output, and content (raw byte for byte, qcow2 via `qemu-img compare`).
 
 A case is (id, setup, args): setup is a list of commands (argv lists, run in
 the test's directory; "qemu-img" and "qemu-io" are the real tools, "truncate"
-makes a raw file), args the `dd` arguments.
+makes a raw file, "vpc-dyn-set" sets a field of a VHD's dynamic header and
+its checksum, as the fuzzer's mutations do), args the `dd` arguments, or in
+INFO_CASES the `info` arguments: both tools describe the same files, and
+exit status, stderr (program names normalised) and stdout must be the same.
 """
 import json
 import os
@@ -34,7 +37,15 @@ def qio(fmt, img, *cmds):
     return argv + [img]
 
 
+def poke(img, off, hexbytes):
+    return ["poke", img, str(off), hexbytes]
+
+
 CASES = [
+    ("qcow2-size-wraps-l1-count",
+     [qimg("create", "-q", "-f", "qcow2", "in.qcow2", "1M"),
+      poke("in.qcow2", 24, "fffffffffffffe00")],
+     ["if=in.qcow2", "of=out.img"]),
     # The fuzzer's first finding was its own: `-f raw` on a qcow2 file gives
     # a raw output whose bytes start with a qcow2 header, so the outputs must
     # be examined as the format they were written in (-f raw), never probed.
@@ -70,12 +81,85 @@ CASES = [
 ]
 
 
+INFO_CASES = [
+    # data-file-raw (autoclear bit 1) without a data file: qemu-img info
+    # opens no data file (BDRV_O_NO_IO) and describes the image; cordon
+    # refused it at open as dd does.
+    ("info-qcow2-data-file-raw-without-data-file",
+     [qimg("create", "-q", "-f", "qcow2", "in.qcow2", "1M"), poke("in.qcow2", 95, "02")],
+     ["in.qcow2"]),
+    # A virtual size within 2^29 of 2^64 (64 KiB clusters): qemu's L1 count
+    # wraps, its checks pass, and the open fails on the sector count.
+    ("info-qcow2-size-wraps-l1-count",
+     [qimg("create", "-q", "-f", "qcow2", "in.qcow2", "1M"),
+      poke("in.qcow2", 24, "fffffffffffffe00")],
+     ["--output=json", "in.qcow2"]),
+    # 6000 snapshot entries (one real, the rest zeros past the file's old
+    # end): more results than cordon's sandbox could send in 1 MiB.
+    ("info-qcow2-6000-snapshots",
+     [qimg("create", "-q", "-f", "qcow2", "in.qcow2", "1M"),
+      qimg("snapshot", "-c", "s0", "in.qcow2"), ["grow", "in.qcow2", str(MiB)],
+      poke("in.qcow2", 60, "00001770")],
+     ["in.qcow2"]),
+    # qemu's BlockDriverInfo.cluster_size is an int: a VHD block of 2 GiB
+    # (a mutated dynamic header, its checksum fixed) is cluster-size
+    # -2147483648; cordon printed 2147483648.
+    ("info-vpc-2g-block-negative-cluster-size",
+     [qimg("create", "-q", "-f", "vpc", "in.vhd", "974848"),
+      ["vpc-dyn-set", "in.vhd", "32", str(0x80000000)]],
+     ["--output=json", "--backing-chain", "-U", "in.vhd"]),
+    ("info-vpc-2g-block-negative-cluster-size-human",
+     [qimg("create", "-q", "-f", "vpc", "in.vhd", "1M"),
+      ["vpc-dyn-set", "in.vhd", "32", str(0x80000000)]],
+     ["in.vhd"]),
+    # getopt_long takes an abbreviation unique among qemu-img info's long
+    # options: "--back" is --backing-chain there; cordon's --backing-allow
+    # made it ambiguous ("unrecognized option '--back'").
+    ("info-abbreviated-backing-chain",
+     [qimg("create", "-q", "-f", "qcow2", "base.qcow2", "1M"),
+      qimg("create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2")],
+     ["--back", "top.qcow2"]),
+    ("info-abbreviated-backing-chain-shortest",
+     [qimg("create", "-q", "-f", "qcow2", "base.qcow2", "1M"),
+      qimg("create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2")],
+     ["--output=json", "--b", "top.qcow2"]),
+    ("info-abbreviation-with-value-refused",
+     [qimg("create", "-q", "-f", "qcow2", "top.qcow2", "1M")],
+     ["--backing-=1", "top.qcow2"]),
+]
+
+
+def vpc_dyn_set(path, offset, value):
+    """Sets the 32-bit field at offset in a VHD's dynamic header (at 512)
+    and that header's checksum (the ones' complement of its byte sum)."""
+    with open(path, "r+b") as f:
+        f.seek(512)
+        h = bytearray(f.read(1024))
+        h[offset:offset + 4] = value.to_bytes(4, "big")
+        h[36:40] = bytes(4)
+        h[36:40] = ((~sum(h)) & 0xFFFFFFFF).to_bytes(4, "big")
+        f.seek(512)
+        f.write(h)
+
+
 def make_files(where, cmds):
     where.mkdir(parents=True)
     for argv in cmds:
         if argv[0] == "truncate":
             with open(where / argv[3], "wb") as f:
                 f.truncate(int(argv[2]))
+            continue
+        if argv[0] == "poke":
+            with open(where / argv[1], "r+b") as f:
+                f.seek(int(argv[2]))
+                f.write(bytes.fromhex(argv[3]))
+            continue
+        if argv[0] == "grow":
+            with open(where / argv[1], "r+b") as f:
+                f.truncate(os.path.getsize(where / argv[1]) + int(argv[2]))
+            continue
+        if argv[0] == "vpc-dyn-set":
+            vpc_dyn_set(where / argv[1], int(argv[2]), int(argv[3]))
             continue
         subprocess.run(argv, cwd=where, check=True, capture_output=True, timeout=TIMEOUT)
 
@@ -97,19 +181,26 @@ def out_format(args):
     return fmt
 
 
+def run_both(qemu_img, cordon_bin, sandbox, command, args, qdir, cdir):
+    """Both tools' COMMAND args, in qdir and cdir: the same status, stderr
+    (program names normalised) and stdout.  qemu-img's run."""
+    q = subprocess.run([qemu_img, command, *args], cwd=qdir, capture_output=True,
+                       text=True, timeout=TIMEOUT)
+    env = dict(os.environ, CORDON_SANDBOX=sandbox)
+    c = subprocess.run([str(cordon_bin), command, *args], cwd=cdir, capture_output=True,
+                       text=True, timeout=TIMEOUT, env=env)
+    assert c.returncode == q.returncode, (q.stderr, c.stderr)
+    assert normalise(c.stderr, "cordon") == normalise(q.stderr, "qemu-img")
+    assert c.stdout == q.stdout
+    return q
+
+
 @pytest.mark.parametrize("name,cmds,args", CASES, ids=[c[0] for c in CASES])
 def test_difffuzz_regression(tmp_path, sandbox, qemu_img, cordon_bin, name, cmds, args):
     qdir, cdir = tmp_path / "qemu", tmp_path / "cordon"
     make_files(qdir, cmds)
     make_files(cdir, cmds)
-    q = subprocess.run([qemu_img, "dd", *args], cwd=qdir, capture_output=True,
-                       text=True, timeout=TIMEOUT)
-    env = dict(os.environ, CORDON_SANDBOX=sandbox)
-    c = subprocess.run([str(cordon_bin), "dd", *args], cwd=cdir, capture_output=True,
-                       text=True, timeout=TIMEOUT, env=env)
-    assert c.returncode == q.returncode, (q.stderr, c.stderr)
-    assert normalise(c.stderr, "cordon") == normalise(q.stderr, "qemu-img")
-    assert c.stdout == q.stdout
+    q = run_both(qemu_img, cordon_bin, sandbox, "dd", args, qdir, cdir)
     if q.returncode != 0:
         return
     fmt = out_format(args)
@@ -125,3 +216,10 @@ def test_difffuzz_regression(tmp_path, sandbox, qemu_img, cordon_bin, name, cmds
     else:
         with open(qout, "rb") as a, open(cout, "rb") as b:
             assert a.read() == b.read(), "raw outputs differ"
+
+
+@pytest.mark.parametrize("name,cmds,args", INFO_CASES, ids=[c[0] for c in INFO_CASES])
+def test_difffuzz_info_regression(tmp_path, sandbox, qemu_img, cordon_bin, name, cmds, args):
+    d = tmp_path / "images"
+    make_files(d, cmds)
+    run_both(qemu_img, cordon_bin, sandbox, "info", args, d, d)

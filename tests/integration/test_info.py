@@ -194,3 +194,16 @@ def test_failures_match_qemu(qemu_img, cordon_bin, sandbox, tmp_path, special, a
     files, _ = special
     q = compare(qemu_img, cordon_bin, sandbox, tmp_path, args, files)
     assert q[0] != 0
+
+
+@pytest.mark.parametrize("out", OUTPUTS[:2], ids=OUT_IDS[:2])
+def test_vmdk_naming_no_extent_is_refused(qemu_img, cordon_bin, sandbox, tmp_path, out):
+    """qemu-img info aborts on it (vmdk_get_info asserts an extent); cordon's
+    sandbox once stopped on it (difffuzz): one line, nothing printed."""
+    desc = (b'# Disk DescriptorFile\nversion=1\nCID=a956126f\nparentCID=ffffffff\n'
+            b'createType="twoGbMaxExtentSparse"\n')
+    q, c = run_both_full(qemu_img, cordon_bin, sandbox, tmp_path, "info", out + ["z.vmdk"],
+                         {"z.vmdk": desc})
+    assert q[0] < 0  # SIGABRT
+    assert c[:3] == (1, "PROG: cordon cannot describe a VMDK whose descriptor names no "
+                        "extent (qemu-img aborts on it)\n", b"")

@@ -116,7 +116,7 @@ static const struct refusal refusals[] = {
 	{ "L1 unaligned", 40, 8, 0x20008, -CD_EINVAL, "Active L1 table offset invalid" },
 	{ "L1 too small", 24, 8, 1ull << 40, -CD_EINVAL, "L1 table is too small" },
 	{ "size 2^62", 24, 8, 1ull << 62, -CD_EFBIG, "Image is too big" },
-	{ "size over INT64_MAX", 24, 8, ~0ull, -CD_EFBIG, "Image is too big" },
+	{ "size over INT64_MAX", 24, 8, 1ull << 63, -CD_EFBIG, "Image is too big" },
 	{ "L1 past EOF", 40, 8, 0x100000, -CD_EINVAL, "qcow2: Image is corrupt: L1 table "
 	  "at 0x100000 (1 entries) extends past end of file" },
 	{ "backing name long", 16, 4, 1024, -CD_EINVAL, "Backing file name too long" },
@@ -203,6 +203,25 @@ static void extensions_are_bounded(void **state)
 	qb_put32(img + 32, 2);
 	assert_int_equal(decode(img, len, &h, why), -CD_EINVAL);
 	assert_string_equal(why, "Parameter 'encrypt.key-secret' is required for cipher");
+	free(img);
+}
+
+/* Within 2^(cluster_bits + l2_bits) of 2^64 qemu's L1 count wraps: the
+ * header decodes, with the L1 entries of the wrapped count; qcow2_open
+ * then fails as qemu's block layer does. */
+static void size_that_wraps_qemus_l1_count(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *img = valid(3, &len);
+	struct qcow2_header h;
+	char why[QCOW2_WHY_LEN];
+	qb_put64(img + 24, ~0ull - 511);
+	assert_int_equal(decode(img, len, &h, why), 0);
+	assert_true(h.size_wraps);
+	assert_int_equal(h.l1_needed, 0);
+	qb_put64(img + 24, 0xffffffffe0000000ull); /* 64 KiB clusters: the last that does not */
+	assert_int_equal(decode(img, len, &h, why), -CD_EFBIG);
 	free(img);
 }
 
@@ -383,6 +402,7 @@ int main(void)
 		cmocka_unit_test(every_refusal),
 		cmocka_unit_test(named_unknown_features),
 		cmocka_unit_test(extensions_are_bounded),
+		cmocka_unit_test(size_that_wraps_qemus_l1_count),
 		cmocka_unit_test(described_images),
 		cmocka_unit_test(data_file_name_is_shown),
 		cmocka_unit_test(backing_name_ends_at_nul),

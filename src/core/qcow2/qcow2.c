@@ -196,6 +196,10 @@ static int qcow2_open(struct image *img)
 	/* ... then loads the persistent bitmaps. */
 	if (ret == 0)
 		ret = qcow2_check_bitmaps(img);
+	/* qemu's block layer then finds the size past INT64_MAX. */
+	if (ret == 0 && q->h.size_wraps)
+		ret = core_fail(img->ctx, -CD_EFBIG, "Could not refresh total sector count: %s",
+				cd_strerror(CD_EFBIG));
 	/* qemu's virtual size is whole sectors: total_sectors = size / 512. */
 	img->size = q->h.size & ~511ull;
 	if (ret == 0 && q->h.backing_len)

@@ -328,9 +328,18 @@ static int check_size(struct dec *d)
 	struct qcow2_header *h = d->h;
 	uint32_t entry_bits = h->extended_l2 ? 4 : 3;
 	uint32_t shift = h->cluster_bits + (h->cluster_bits - entry_bits);
-	if (h->size > (uint64_t)INT64_MAX)
+	/* qemu's size_to_l1() rounds up in 64 bits: within 2^shift of 2^64
+	 * it wraps to a few entries, every L1 check passes, and the open
+	 * fails only once the driver is done (qcow2_open reports it). */
+	uint64_t round = (1ull << shift) - 1;
+	if (h->size > UINT64_MAX - round) {
+		h->size_wraps = true;
+		h->l1_needed = (h->size + round) >> shift;
+	} else if (h->size > (uint64_t)INT64_MAX) {
 		return fail(d, -CD_EFBIG, "Image is too big");
-	h->l1_needed = (h->size >> shift) + ((h->size & ((1ull << shift) - 1)) != 0);
+	} else {
+		h->l1_needed = (h->size >> shift) + ((h->size & round) != 0);
+	}
 	if (h->l1_needed > (uint64_t)INT32_MAX)
 		return fail(d, -CD_EFBIG, "Image is too big");
 	if (h->l1_size < h->l1_needed)
@@ -387,7 +396,8 @@ static int check_data_and_crypto(struct dec *d)
 			    "another file it names", h->data_file[0] ? "'" : "",
 			    h->data_file[0] ? h->data_file : "a file",
 			    h->data_file[0] ? "'" : "");
-	if (h->autoclear & QCOW2_AUTOCLEAR_DATA_FILE_RAW)
+	/* qemu-img info opens no data file (BDRV_O_NO_IO) and does not ask. */
+	if ((h->autoclear & QCOW2_AUTOCLEAR_DATA_FILE_RAW) && !d->describe)
 		return fail(d, -CD_EINVAL, "data-file-raw requires a data file");
 	/* cordon takes no keys: qemu-img's message for a missing one.  (A
 	 * LUKS image with its header extension failed at the extension.)

@@ -30,8 +30,9 @@ void vmdk_about(struct image *img, struct image_about *a)
 {
 	const struct vmdk *p = img->priv;
 	const struct hostcalls *hc = img->ctx->env->hc;
-	/* Extents of different kinds: qemu's get_info fails (-ENOTSUP). */
-	a->has_info = true;
+	/* Extents of different kinds: qemu's get_info fails (-ENOTSUP).  No
+	 * extent at all: qemu's get_info asserts (about_specific refuses). */
+	a->has_info = p->n_ext > 0;
 	for (uint32_t i = 1; i < p->n_ext; i++)
 		if (!same_kind(&p->ext[0], &p->ext[i]))
 			a->has_info = false;
@@ -51,6 +52,11 @@ void vmdk_about(struct image *img, struct image_about *a)
 int vmdk_about_specific(struct image *img, struct result_out *r)
 {
 	const struct vmdk *p = img->priv;
+	/* qemu-img info aborts on such an image (vmdk_get_info's assertion
+	 * that there is an extent): a refusal in one line instead. */
+	if (p->n_ext == 0)
+		return core_fail(img->ctx, -CD_EINVAL, "cordon cannot describe a VMDK whose "
+				 "descriptor names no extent (qemu-img aborts on it)");
 	result_string(r, "create-type", p->create_type);
 	result_int(r, "cid", p->cid);
 	result_int(r, "parent-cid", p->parent_cid);
