@@ -94,6 +94,13 @@ INFO_CASES = [
      [qimg("create", "-q", "-f", "qcow2", "in.qcow2", "1M"),
       poke("in.qcow2", 24, "fffffffffffffe00")],
      ["--output=json", "in.qcow2"]),
+    # A size past INT64_MAX whose L1 count (1 MiB clusters, extended L2)
+    # fits an int: qemu goes on to "L1 table is too small"; cordon said
+    # "Image is too big" (seed 20261218, iteration 3204).
+    ("info-qcow2-size-past-int64-l1-too-small",
+     [qimg("create", "-q", "-f", "qcow2", "-o", "cluster_size=1M,extended_l2=on",
+           "in.qcow2", "1M"), poke("in.qcow2", 24, "e270ab8af30c2e96")],
+     ["in.qcow2"]),
     # 6000 snapshot entries (one real, the rest zeros past the file's old
     # end): more results than cordon's sandbox could send in 1 MiB.
     ("info-qcow2-6000-snapshots",

@@ -69,8 +69,9 @@ CASES = {
                             True),
     "l1-too-small": (put(">Q", 24, 1 << 40), "L1 table is too small", True),
     "virtual-size-huge": (put(">Q", 24, 1 << 62), "Image is too big", True),
-    "virtual-size-over-int64": (put(">Q", 24, (1 << 64) - 512), "Image is too big",
-                                False),
+    # qemu's L1 count wraps near 2^64: it fails on the size afterwards
+    "virtual-size-over-int64": (put(">Q", 24, (1 << 64) - 512),
+                                "Could not refresh total sector count: File too large", True),
     "compressed-offset-past-eof": (put(">Q", COMPRESSED_ENTRY, (1 << 62) | (0xff << 54)
                                        | 0x7000000),
                                    "compressed cluster at 0x7000000 lies past end of "

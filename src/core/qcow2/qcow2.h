@@ -124,8 +124,8 @@ struct qcow2_header {
 	uint32_t version;
 	uint32_t cluster_bits;
 	uint64_t size;            /* virtual size in bytes, as stored */
-	bool size_wraps;          /* size is past INT64_MAX, where qemu's L1
-				   * count wraps (qcow2_header.c) */
+	bool size_wraps;          /* size is past INT64_MAX: qemu opens it and
+				   * fails on it afterwards (qcow2_header.c) */
 	uint32_t crypt_method;
 	uint32_t l1_size;
 	uint64_t l1_table_offset;

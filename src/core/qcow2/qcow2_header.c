@@ -328,20 +328,14 @@ static int check_size(struct dec *d)
 	struct qcow2_header *h = d->h;
 	uint32_t entry_bits = h->extended_l2 ? 4 : 3;
 	uint32_t shift = h->cluster_bits + (h->cluster_bits - entry_bits);
-	/* qemu's size_to_l1() rounds up in 64 bits: within 2^shift of 2^64
-	 * it wraps to a few entries, every L1 check passes, and the open
-	 * fails only once the driver is done (qcow2_open reports it). */
+	/* qemu's size_to_l1() rounds up in 64 bits (near 2^64 it wraps to a
+	 * few entries) and refuses only an L1 count past INT_MAX; a size past
+	 * INT64_MAX fails once the driver is done (qcow2_open reports it). */
 	uint64_t round = (1ull << shift) - 1;
-	if (h->size > UINT64_MAX - round) {
-		h->size_wraps = true;
-		h->l1_needed = (h->size + round) >> shift;
-	} else if (h->size > (uint64_t)INT64_MAX) {
-		return fail(d, -CD_EFBIG, "Image is too big");
-	} else {
-		h->l1_needed = (h->size >> shift) + ((h->size & round) != 0);
-	}
+	h->l1_needed = (h->size + round) >> shift; /* unsigned: wraps as qemu's */
 	if (h->l1_needed > (uint64_t)INT32_MAX)
 		return fail(d, -CD_EFBIG, "Image is too big");
+	h->size_wraps = h->size > (uint64_t)INT64_MAX;
 	if (h->l1_size < h->l1_needed)
 		return fail(d, -CD_EINVAL, "L1 table is too small");
 	/* cordon: qemu would read a table past end of file as zeros. */
