@@ -65,7 +65,7 @@ static uint64_t window_bound(const struct cordon_dd_job *dd)
 }
 
 /* Device 0 is if=, device 1 is of=. */
-static void job_init(const struct dd_args *a, struct cordon_job *job)
+void dd_job_init(const struct dd_args *a, struct cordon_job *job)
 {
 	memset(job, 0, sizeof(*job));
 	job->magic = CORDON_JOB_MAGIC;
@@ -114,7 +114,7 @@ static int dd_plan_and_run(const struct dd_args *a)
 	    (a->in && check_in_fmt(a->in_fmt, a->in) < 0) || (a->out && check_out_name(a) < 0))
 		return 1;
 	struct cordon_job job;
-	job_init(a, &job);
+	dd_job_init(a, &job);
 	/* -O is checked by core after the input is open (qemu-img's order). */
 	struct run_input in = { .path = a->in, .fmt = a->in_fmt ? a->in_fmt : "" };
 	/* A name too long for the job is no format name qemu knows either:

@@ -38,4 +38,8 @@ enum dd_args_result {
 /* argv[0] is "dd".  Permutes argv (GNU getopt). */
 enum dd_args_result dd_args_parse(int argc, char **argv, struct dd_args *a);
 
+/* The job an accepted parse becomes, devices aside (cmd_dd.c; the host
+ * fills them in): here so that fuzz_dd_operands checks the very job. */
+void dd_job_init(const struct dd_args *a, struct cordon_job *job);
+
 #endif
