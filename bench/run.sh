@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Speed of cordon dd as ratios against qemu-img dd, coreutils dd and cp, and
-# of cordon convert against qemu-img convert, on the same files, in one run.  Timings are medians of hyperfine runs with the
+# Speed of cordon dd as ratios against qemu-img dd, coreutils dd and cp, of
+# cordon convert against qemu-img convert and of cordon info against
+# qemu-img info (bench/info.sh), on the same files, in one run.  Timings are medians of hyperfine runs with the
 # page cache warm (the input is read once first), outputs removed between
 # runs.  Never used as a pass/fail threshold.
 #
@@ -12,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cordon=$PWD/build/cordon
+repo=$PWD
 size_mb=${BENCH_SIZE_MB:-1024}
 qemu_mb=${BENCH_QEMU_MB:-128}
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/cordon-bench.XXXXXX")
@@ -50,6 +52,9 @@ for k in "${kinds[@]}"; do
 	c0=$(bench "c_zero_$k" 30 "rm -f o.raw" "$cordon" dd --sandbox="$k" count=0 if=small.raw of=o.raw)
 	echo "  sandbox start + empty dd ($k): $(ms "$c0")"
 done
+
+echo
+bash "$repo/bench/info.sh"
 
 echo
 echo "== ${size_mb} MiB raw -> raw, bs default (512)"
