@@ -9,7 +9,7 @@
  *   - an accepted command line is a job core runs: bs 1..INT_MAX, the
  *     numbers at most INT64_MAX, the snapshot texts terminated within
  *     SNAPSHOT_TEXT_MAX, dd_check() passes wherever the cli goes on to
- *     run it (and refuses -n, as the cli does), and the window is
+ *     run it (-n included: an existing raw target), and the window is
  *     computed for any input size;
  *   - every line on stderr is one of the messages the parser knows, and
  *     what it quotes is the user's text; a refusal ends with an error, an
@@ -248,8 +248,8 @@ static void check_run(const struct dd_args *a, char **argv, int argc)
 	job.n_dev = 2;
 	job.dev[0].roles = CORDON_DEV_READ | (a->in ? 0 : CORDON_DEV_STREAM);
 	job.dev[1].roles = CORDON_DEV_WRITE | (a->out ? CORDON_DEV_CREATE : CORDON_DEV_STREAM);
-	/* What the cli lets through (cmd_dd.c check_streams, -n) core runs. */
-	bool runs = !a->skip_create && (a->in || (a->flags & (DD_HAVE_OSIZE | DD_HAVE_COUNT)));
+	/* What the cli lets through (cmd_dd.c check_streams) core runs. */
+	bool runs = a->in || (a->flags & (DD_HAVE_OSIZE | DD_HAVE_COUNT));
 	assert((dd_check(&job) == 0) == runs);
 
 	const struct cordon_dd_job *dd = &job.cmd.dd;

@@ -18,7 +18,7 @@
 
 void cmd_dd_usage(FILE *f)
 {
-	fputs("usage: cordon dd [-U] [-f fmt] [-O output_fmt] [-l snapshot_param]\n"
+	fputs("usage: cordon dd [-U] [-f fmt] [-O output_fmt] [-n] [-l snapshot_param]\n"
 	      "                 [bs=block_size] [count=blocks] [skip=blocks]\n"
 	      "                 [osize=output_size] [isize=input_size] if=input of=output\n"
 	      "\n"
@@ -31,6 +31,7 @@ void cmd_dd_usage(FILE *f)
 	      "  bs=SIZE              block size, 1 to 2147483647 (default 512)\n"
 	      "  count=N              copy at most N blocks\n"
 	      "  skip=N               skip N blocks of the input\n"
+	      "  -n                   write into 'output', which exists (raw)\n"
 	      "  -l snapshot_param    read this internal snapshot (snapshot.id=ID,\n"
 	      "                       snapshot.name=NAME, or an id or name)\n"
 	      "  osize=SIZE           the output's size (count is then ignored)\n"
@@ -105,10 +106,7 @@ static int dd_plan_and_run(const struct dd_args *a)
 {
 	if (check_streams(a) < 0)
 		return 1;
-	if (a->skip_create) {
-		report_error("cordon dd cannot honour -n (writing into an existing image) yet");
-		return 1;
-	}
+
 	struct run_plan plan = { 0 };
 	if (common_opts_resolve(&a->common, &plan) < 0 ||
 	    (a->in && check_in_fmt(a->in_fmt, a->in) < 0) || (a->out && check_out_name(a) < 0))
@@ -124,6 +122,7 @@ static int dd_plan_and_run(const struct dd_args *a)
 		.path = a->out,
 		.fmt = strlen(out_fmt) < CORDON_FMT_NAME_MAX ? out_fmt : "",
 		.max_virtual = output_virtual_max(out_fmt, window_bound(&job.cmd.dd)),
+		.existing = a->skip_create,
 	};
 	plan.inputs = &in;
 	plan.n_inputs = 1;

@@ -32,9 +32,6 @@ int dd_check(const struct cordon_job *job)
 	    dd->skip > DD_MAX_COUNT || dd->osize > DD_MAX_COUNT || dd->isize > DD_MAX_COUNT ||
 	    (dd->flags & ~DD_FLAGS))
 		return -CD_EINVAL;
-	/* -n is not carried out yet: the cli refuses it. */
-	if (dd->flags & DD_SKIP_CREATE)
-		return -CD_EINVAL;
 	return 0;
 }
 
@@ -55,14 +52,18 @@ static int create_output(struct core_ctx *ctx, const struct cordon_job *job,
 	const struct cordon_dd_job *dd = &job->cmd.dd;
 	const char *fmt = job->dev[dd->out].fmt;
 	bool zeroed = (job->dev[dd->out].roles & CORDON_DEV_ZEROED) != 0;
-	/* cordon dd leaves zero runs out where the format can (docs/dd.md). */
+	bool existing = (dd->flags & DD_SKIP_CREATE) != 0;
+	/* cordon dd leaves zero runs out where the format can (docs/dd.md);
+	 * into an existing image (-n) they are written. */
 	struct writer_opts opts = { .size = size, .zeroed = zeroed, .min_sparse = 512,
+				    .open_existing = existing,
 				    .now = job->now, .entropy = job->entropy };
 	enum writer_refusal why = writer_refusal(fmt);
 	if (why != WRITER_OK)
 		return output_refused(ctx, why, fmt);
 	int ret = writer_open(ctx, fmt, dd->out, &opts, w);
-	if (ret < 0 && w->fails_at_reopen)
+	/* Proxmox's -n opens the target as qemu-img opens an image. */
+	if (ret < 0 && (w->fails_at_reopen || existing))
 		return core_prefix(ctx, ret, "Could not open '%s': ", out_name);
 	if (ret == -CD_ENOSPC && !zeroed)
 		core_fail(ctx, ret, "Cannot grow device files");
@@ -107,14 +108,26 @@ static uint64_t stdin_size(const struct cordon_dd_job *dd)
 		       : product;
 }
 
+/* The size of the image -n writes into, rounded up to a sector. */
+static int existing_size(struct core_ctx *ctx, uint32_t dev, uint64_t *size)
+{
+	const struct hostcalls *hc = ctx->env->hc;
+	int64_t n = hc->size(hc->ctx, dev);
+	if (n < 0)
+		return core_fail(ctx, (int)n, "error while writing to output image file: %s",
+				 cd_strerror((int)n));
+	*size = ((uint64_t)n + DD_SECTOR - 1) & ~(uint64_t)(DD_SECTOR - 1);
+	return 0;
+}
+
 /* Both ends files: the window's blocks that would fail, then the copy. */
 static int copy_files(struct core_ctx *ctx, const struct cordon_job *job, struct image *in,
-		      struct image_writer *out, const struct dd_window *w)
+		      struct image_writer *out, const struct dd_window *w, uint64_t out_cap)
 {
 	/* With osize or isize a block may reach past the input or the output,
 	 * where qemu-img's loop fails (EIO) after the blocks before it: the
 	 * run fails before copying, as nothing of a failed run is kept. */
-	switch (dd_window_failure(w, job->cmd.dd.bs, in->size, w->out_size)) {
+	switch (dd_window_failure(w, job->cmd.dd.bs, in->size, out_cap)) {
 	case DD_FAIL_READ:
 		return core_fail(ctx, -CD_EIO, "error while reading from input image file: %s",
 				 cd_strerror(CD_EIO));
@@ -159,17 +172,27 @@ int dd_run(struct core_ctx *ctx, const struct cordon_job *job)
 		core_fail(ctx, ret, "Failed to get size for '%s'", in_name);
 		goto out_in;
 	}
+	uint64_t out_cap = w.out_size;
 	if (!out_stream) {
-		ret = create_output(ctx, job, out_name, w.out_size, &out);
+		/* -n: the target keeps its size, which the copy must fit in
+		 * (qemu's BlockBackend length: whole sectors). */
+		bool existing = (dd->flags & DD_SKIP_CREATE) != 0;
+		ret = create_output(ctx, job, out_name, existing ? w.end - w.start : w.out_size,
+				    &out);
 		if (ret < 0)
 			goto out_in;
+		if (existing && (ret = existing_size(ctx, dd->out, &out_cap)) < 0) {
+			out.ops->abort(&out);
+			goto out_in;
+		}
 	}
 	if (w.skip_past_end)
 		core_say(ctx, HC_LEVEL_ERROR, "%s: cannot skip to specified offset", in_name);
 	if (in_stream || out_stream)
-		ret = dd_stream_copy(ctx, dd, in_stream ? NULL : &in, out_stream ? NULL : &out, &w);
+		ret = dd_stream_copy(ctx, dd, in_stream ? NULL : &in, out_stream ? NULL : &out, &w,
+				     out_cap);
 	else
-		ret = copy_files(ctx, job, &in, &out, &w);
+		ret = copy_files(ctx, job, &in, &out, &w, out_cap);
 	if (ret < 0 && !out_stream)
 		out.ops->abort(&out);
 out_in:

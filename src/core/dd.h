@@ -15,9 +15,10 @@ struct image;
 struct image_writer;
 /* dd_stream.c: the window w copied block by block, in order, when the
  * input (in NULL: standard input, device dd->in) or the output (out NULL:
- * standard output, device dd->out) is a stream.  0, or -errno with the
- * message recorded; out is finished, not aborted. */
+ * standard output, device dd->out) is a stream; an image output holds
+ * out_cap bytes.  0, or -errno with the message recorded; out is finished,
+ * not aborted. */
 int dd_stream_copy(struct core_ctx *ctx, const struct cordon_dd_job *dd, struct image *in,
-		   struct image_writer *out, const struct dd_window *w);
+		   struct image_writer *out, const struct dd_window *w, uint64_t out_cap);
 
 #endif

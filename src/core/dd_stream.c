@@ -120,11 +120,11 @@ static int one_block(struct stream *s, uint64_t pos, uint64_t bytes, uint64_t *r
 }
 
 int dd_stream_copy(struct core_ctx *ctx, const struct cordon_dd_job *dd, struct image *in,
-		   struct image_writer *out, const struct dd_window *w)
+		   struct image_writer *out, const struct dd_window *w, uint64_t out_cap)
 {
 	struct stream s = {
 		.ctx = ctx, .in = in, .in_dev = dd->in, .out = out, .out_dev = dd->out,
-		.out_cap = out ? w->out_size : UINT64_MAX,
+		.out_cap = out ? out_cap : UINT64_MAX,
 		.buf = core_alloc(ctx, STREAM_BUF, 64),
 	};
 	if (!s.buf)

@@ -138,10 +138,10 @@ void raw_close_file(struct image *file)
 static int raw_create(struct image_writer *w, const struct writer_opts *o)
 {
 	const struct hostcalls *hc = w->ctx->env->hc;
-	int ret = writer_check_opts(w, "raw", o, 0);
+	int ret = writer_check_opts(w, "raw", o, WRITER_OPT_EXISTING);
 	if (ret == 0)
 		ret = writer_create_output(w);
-	if (ret < 0)
+	if (ret < 0 || o->open_existing) /* an existing image keeps its size */
 		return ret;
 	int64_t r = hc->truncate(hc->ctx, w->dev, w->size);
 	/* A fresh file reads zeros: the source's holes need no writing --

@@ -201,8 +201,10 @@ static int new_output(struct host_devices *d, const char *path, struct host_outp
 	return dev;
 }
 
-int devices_add_output(struct host_devices *d, const char *path, const char *fmt,
-		       uint64_t max_virtual)
+/* Both kinds of command-line output: prepared for creation, or (dd -n)
+ * as a file that exists. */
+static int add_output(struct host_devices *d, const char *path, const char *fmt,
+		      uint64_t max_virtual, bool existing)
 {
 	struct host_output *o;
 	int dev = new_output(d, path, &o);
@@ -210,7 +212,21 @@ int devices_add_output(struct host_devices *d, const char *path, const char *fmt
 		report_error("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	return output_prepare(d, o, path, fmt, max_virtual) < 0 ? -1 : dev;
+	int ret = existing ? output_prepare_existing(d, o, path, fmt, max_virtual)
+			   : output_prepare(d, o, path, fmt, max_virtual);
+	return ret < 0 ? -1 : dev;
+}
+
+int devices_add_output(struct host_devices *d, const char *path, const char *fmt,
+		       uint64_t max_virtual)
+{
+	return add_output(d, path, fmt, max_virtual, false);
+}
+
+int devices_add_existing_output(struct host_devices *d, const char *path, const char *fmt,
+				uint64_t max_virtual)
+{
+	return add_output(d, path, fmt, max_virtual, true);
 }
 
 /* What an extra file is written as, for its cap: flat extents are raw. */

@@ -91,6 +91,9 @@ int devices_add_stdin(struct host_devices *d);
 int devices_add_stdout(struct host_devices *d);
 int devices_add_output(struct host_devices *d, const char *path, const char *fmt,
 		       uint64_t max_virtual);
+/* The same for dd -n's target, which must exist (output_prepare_existing). */
+int devices_add_existing_output(struct host_devices *d, const char *path, const char *fmt,
+				uint64_t max_virtual);
 /* An extra file of output device parent (HC_OP_ADD_OUTPUT), `name` as
  * the server derived it by `rule` from the parent's name
  * (src/core/output_names.h), prepared like the parent.  Its device, or -1

@@ -289,6 +289,36 @@ int output_prepare(struct host_devices *d, struct host_output *o, const char *pa
 	return prepare_existing(d, o, path, &st);
 }
 
+int output_prepare_existing(struct host_devices *d, struct host_output *o, const char *path,
+			    const char *fmt, uint64_t max_virtual)
+{
+	char *owned = o->owned_path;
+	output_init(o);
+	o->owned_path = owned;
+	o->path = path;
+	o->fmt = fmt;
+	o->max_virtual = max_virtual;
+	o->must_exist = true;
+	struct stat st;
+	if (stat(path, &st) < 0) { /* following links, as qemu-img's open() */
+		o->prep_errno = errno;
+		return 0;
+	}
+	const struct host_device *in = input_of(d, &st);
+	if (in)
+		return refuse_input(in, o);
+	if (S_ISDIR(st.st_mode)) {
+		o->prep_errno = EISDIR;
+		return 0;
+	}
+	o->kind = OUTPUT_IN_PLACE;
+	o->existed = true;
+	o->place_fd = open(path, O_PATH | O_CLOEXEC);
+	if (o->place_fd < 0)
+		o->prep_errno = errno;
+	return 0;
+}
+
 /* A device named by of=, opened now for writing. */
 static int open_in_place(const struct host_devices *d, struct host_output *o, char *note,
 			 size_t note_len)
@@ -300,7 +330,8 @@ static int open_in_place(const struct host_devices *d, struct host_output *o, ch
 				 : open(o->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int err = errno;
-		snprintf(note, note_len, "Could not create '%s': %s", o->path, strerror(err));
+		snprintf(note, note_len, "Could not %s '%s': %s", o->must_exist ? "open" : "create",
+			 o->path, strerror(err));
 		return -err;
 	}
 	char why[IMAGE_LOCK_WHY_MAX];
@@ -325,8 +356,8 @@ int output_create(struct host_devices *d, uint32_t dev, uint64_t size, char *not
 	struct host_output *o = devices_output(d, dev);
 	int ret = 0;
 	if (o->prep_errno) {
-		snprintf(note, note_len, "Could not create '%s': %s", o->path,
-			 strerror(o->prep_errno));
+		snprintf(note, note_len, "Could not %s '%s': %s", o->must_exist ? "open" : "create",
+			 o->path, strerror(o->prep_errno));
 		return -o->prep_errno;
 	}
 	if (o->kind == OUTPUT_FIFO) {

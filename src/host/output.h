@@ -48,6 +48,7 @@ struct host_output {
 	dev_t st_dev;           /* identity of the file being written */
 	ino_t st_ino;
 	bool existed;           /* the target existed before the run */
+	bool must_exist;        /* dd -n (Proxmox): written in place, never made */
 	bool no_flush;          /* cache mode unsafe: no fdatasync at commit, no
 				 * early writeback (convert's default, as qemu) */
 	mode_t mode;            /* the old file's permissions, kept */
@@ -67,6 +68,10 @@ void output_init(struct host_output *o);
  */
 int output_prepare(struct host_devices *d, struct host_output *o, const char *path,
 		   const char *fmt, uint64_t max_virtual);
+/* dd -n: the target must exist, and is written in place (a regular file as
+ * a device is), never truncated or renamed over.  As output_prepare(). */
+int output_prepare_existing(struct host_devices *d, struct host_output *o, const char *path,
+			    const char *fmt, uint64_t max_virtual);
 /*
  * The sandbox creates output device dev with virtual size `size`: 0, or
  * -errno with qemu-img's words for the cause in note.  Sets its cap.

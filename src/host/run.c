@@ -73,7 +73,9 @@ static int open_files(const struct run_plan *plan, struct host_devices *devs,
 			snprintf(job->dev[dev].fmt, sizeof(job->dev[dev].fmt), "%s", o->fmt);
 			continue;
 		}
-		int dev = devices_add_output(devs, o->path, o->fmt, o->max_virtual);
+		int dev = o->existing
+				  ? devices_add_existing_output(devs, o->path, o->fmt, o->max_virtual)
+				  : devices_add_output(devs, o->path, o->fmt, o->max_virtual);
 		if (dev < 0)
 			return -1;
 		struct host_output *out = devices_output(devs, (uint32_t)dev);

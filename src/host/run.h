@@ -27,6 +27,7 @@ struct run_output {
 	const char *fmt;     /* the format to write */
 	uint64_t max_virtual; /* the largest virtual size the job can make */
 	bool no_flush;        /* cache mode unsafe: not flushed before commit */
+	bool existing;        /* dd -n: the file exists and is written in place */
 };
 
 /* What child files images may name, and the locks (common_opts.c). */

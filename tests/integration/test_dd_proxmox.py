@@ -12,6 +12,7 @@ value ends Proxmox's run with status 0 (its patch jumps to the exit with
 no error set); cordon's status is 1, as qemu-img convert's (docs/dd.md).
 """
 import hashlib
+import subprocess
 
 import pytest
 
@@ -101,3 +102,64 @@ def test_dd_as_proxmox(cordon_bin, sandbox, tmp_path, inputs, argv, status, err,
         o = tmp_path / "flat.raw"
     b = o.read_bytes()
     assert (len(b), hashlib.sha256(b).hexdigest()[:16]) == out
+
+
+# -n (debian/patches/pve/0012-PVE-Up-qemu-img-dd-add-n-skip_create.patch):
+# (target before, standard input, argv, status, stderr, standard output and
+# the target afterwards as (length, sha256[:16]), or None when there is
+# none), as Proxmox's qemu-img did them.
+TARGETS = {"x8k": b"X" * 8192, "z4k": bytes(4096), "x2k": b"X" * 2048, "none": None}
+STDIN = {"": b"", "4k": rand(4096, 16), "12k": rand(4096, 16) * 3}
+SKIP_CREATE = [
+    ('x8k', '', ['-n', '-f', 'raw', 'if=in.raw', 'of=t.img'], 0, '', (0, 'e3b0c44298fc1c14'), (8192, 'b3fcc70172d4e0b7')),
+    ('z4k', '', ['-n', '-f', 'raw', 'if=in.raw', 'of=t.img'], 0, '', (0, 'e3b0c44298fc1c14'), (4096, 'ac8ca40999dc9ea9')),
+    ('x8k', '', ['-n', '-f', 'raw', 'osize=1K', 'if=in.raw', 'of=t.img'], 0, '', (0, 'e3b0c44298fc1c14'), (8192, '6bed795b67abe648')),
+    ('x8k', '', ['-n', '-f', 'raw', 'bs=1000', 'skip=1', 'if=in.raw', 'of=t.img'], 0, '', (0, 'e3b0c44298fc1c14'), (8192, '43f2f7f398bed996')),
+    # Proxmox's cloud-init ISO: standard input into an existing volume
+    ('x8k', '4k', ['-n', '-f', 'raw', 'isize=0', 'osize=8K', 'of=t.img'], 0, '', (0, 'e3b0c44298fc1c14'), (8192, 'b3fcc70172d4e0b7')),
+    ('x8k', '12k', ['-n', '-f', 'raw', 'isize=0', 'osize=8K', 'of=t.img'], 0, '', (0, 'e3b0c44298fc1c14'), (8192, '031164181f3596ba')),
+    # written in place: what came before the end of input stays
+    ('x8k', '4k', ['-n', '-f', 'raw', 'osize=8K', 'of=t.img'], 1, 'PROG: Input ended unexpectedly\n', (0, 'e3b0c44298fc1c14'), (8192, 'b3fcc70172d4e0b7')),
+    # Proxmox writes the first 2 KiB, then fails; cordon fails first and
+    # leaves the target as it was (docs/dd.md)
+    ('x2k', '', ['-n', '-f', 'raw', 'if=in.raw', 'of=t.img'], 1, 'PROG: error while writing to output image file: Input/output error\n', (0, 'e3b0c44298fc1c14'), (2048, 'f6d00d2673beed53')),
+    ('none', '', ['-n', '-f', 'raw', 'if=in.raw', 'of=t.img'], 1, "PROG: Could not open 't.img': Could not open 't.img': No such file or directory\n", (0, 'e3b0c44298fc1c14'), None),
+    ('x8k', '', ['-n', '-O', 'foo', 'if=in.raw', 'of=t.img'], 1, 'PROG: Unknown file format\n', (0, 'e3b0c44298fc1c14'), (8192, '18ba527153c894aa')),
+    # -n without of= changes nothing: standard output is written
+    ('x8k', '4k', ['-n', '-f', 'raw', 'osize=4K'], 0, '', (4096, 'ac8ca40999dc9ea9'), (8192, '18ba527153c894aa')),
+]
+
+
+def digest(b):
+    return (len(b), hashlib.sha256(b).hexdigest()[:16])
+
+
+@pytest.mark.parametrize("target,stdin,argv,status,err,out,after", SKIP_CREATE,
+                         ids=[f"{c[0]} {c[1]}: {' '.join(c[2])}" for c in SKIP_CREATE])
+def test_dd_n_as_proxmox(cordon_bin, sandbox, tmp_path, inputs, target, stdin, argv, status,
+                         err, out, after):
+    (tmp_path / "in.raw").write_bytes(inputs["in.raw"])
+    if TARGETS[target] is not None:
+        (tmp_path / "t.img").write_bytes(TARGETS[target])
+    p = subprocess.run([str(cordon_bin), "dd", f"--sandbox={sandbox}", *argv], cwd=tmp_path,
+                       input=STDIN[stdin], capture_output=True, timeout=60)
+    assert (p.returncode, p.stderr.decode().replace("cordon:", "PROG:")) == (status, err)
+    assert digest(p.stdout) == out
+    t = tmp_path / "t.img"
+    assert (digest(t.read_bytes()) if t.exists() else None) == after
+    assert sorted(x.name for x in tmp_path.iterdir()) == sorted(
+        ["in.raw"] + (["t.img"] if after else []))
+
+
+def test_dd_n_into_qcow2_is_refused(cordon_bin, sandbox, tmp_path, inputs):
+    """Proxmox writes into the qcow2 in place; cordon has no in-place qcow2
+    writer yet: one line, the image untouched."""
+    (tmp_path / "in.raw").write_bytes(inputs["in.raw"])
+    assert tool(["qemu-img", "create", "-q", "-f", "qcow2", "t.qcow2", "8K"],
+                cwd=tmp_path).returncode == 0
+    before = (tmp_path / "t.qcow2").read_bytes()
+    p = tool([str(cordon_bin), "dd", f"--sandbox={sandbox}", "-n", "-O", "qcow2",
+              "if=in.raw", "of=t.qcow2"], cwd=tmp_path)
+    assert (p.returncode, p.stderr) == (1, b"cordon: Could not open 't.qcow2': cordon cannot "
+                                           b"write into an existing qcow2 image yet\n")
+    assert (tmp_path / "t.qcow2").read_bytes() == before
