@@ -119,3 +119,19 @@ void report_bad_option(int c, const char *opt)
 		report_error("unrecognized option '%s'", opt);
 	report_try_help();
 }
+
+int qemu_long_abbreviation(const char *arg, const struct option *qemu, size_t n)
+{
+	if (strncmp(arg, "--", 2) != 0 || strchr(arg, '='))
+		return 0;
+	size_t len = strlen(arg + 2);
+	const struct option *found = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(qemu[i].name, arg + 2, len) != 0)
+			continue;
+		if (found)
+			return 0; /* ambiguous in qemu-img too */
+		found = &qemu[i];
+	}
+	return found && found->has_arg == no_argument ? found->val : 0;
+}

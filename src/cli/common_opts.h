@@ -69,4 +69,14 @@ void report_bad_option(int c, const char *opt);
 /* The shared part of every command's help. */
 void common_opts_usage(FILE *f);
 
+/* qemu-img's own long options of a command (qemu[0..n)): getopt_long
+ * takes an abbreviation unique among them as that option, and cordon's
+ * shared options make some of them ambiguous ("--b": --bitmaps and
+ * --backing-allow), so getopt_long refuses them.  For an option it
+ * refused ('?' with optopt 0): the value qemu-img's getopt would have
+ * returned, an abbreviation (without "=value") of exactly one of qemu's
+ * options that takes no argument; else 0.  (No abbreviation of the ones
+ * taking an argument collides with cordon's options.) */
+int qemu_long_abbreviation(const char *arg, const struct option *qemu, size_t n);
+
 #endif

@@ -28,17 +28,27 @@ enum {
 	OPT_SKIP_BROKEN,
 };
 
+/* qemu-img convert's own long options (img_convert), --force-share aside. */
+#define QEMU_CONVERT_LONGOPTS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "object", required_argument, NULL, OPT_OBJECT }, \
+	{ "image-opts", no_argument, NULL, OPT_IMAGE_OPTS }, \
+	{ "target-image-opts", no_argument, NULL, OPT_TARGET_IMAGE_OPTS }, \
+	{ "salvage", no_argument, NULL, OPT_SALVAGE }, \
+	{ "target-is-zero", no_argument, NULL, OPT_TARGET_IS_ZERO }, \
+	{ "bitmaps", no_argument, NULL, OPT_BITMAPS }, \
+	{ "skip-broken-bitmaps", no_argument, NULL, OPT_SKIP_BROKEN }
+
 static const struct option convert_longopts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "object", required_argument, NULL, OPT_OBJECT },
-	{ "image-opts", no_argument, NULL, OPT_IMAGE_OPTS },
-	{ "target-image-opts", no_argument, NULL, OPT_TARGET_IMAGE_OPTS },
-	{ "salvage", no_argument, NULL, OPT_SALVAGE },
-	{ "target-is-zero", no_argument, NULL, OPT_TARGET_IS_ZERO },
-	{ "bitmaps", no_argument, NULL, OPT_BITMAPS },
-	{ "skip-broken-bitmaps", no_argument, NULL, OPT_SKIP_BROKEN },
+	QEMU_CONVERT_LONGOPTS,
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
+};
+
+/* qemu-img's alone, for the abbreviations cordon's make ambiguous. */
+static const struct option qemu_convert_longopts[] = {
+	QEMU_CONVERT_LONGOPTS,
+	{ "force-share", no_argument, NULL, 'U' },
 };
 
 enum cache_mode cache_mode_parse(const char *s)
@@ -213,7 +223,12 @@ enum convert_args_result convert_args_parse(int argc, char **argv, struct conver
 	};
 	while ((c = getopt_long(argc, argv, ":hf:O:B:CcF:o:l:S:pt:T:qnm:WUr:",
 				convert_longopts, NULL)) != -1) {
-		enum convert_args_result r = convert_option(c, argv, a, &s);
+		int qemu = c == '?' && optopt == 0
+				   ? qemu_long_abbreviation(argv[optind - 1], qemu_convert_longopts,
+							    sizeof(qemu_convert_longopts) /
+								    sizeof(qemu_convert_longopts[0]))
+				   : 0;
+		enum convert_args_result r = convert_option(qemu ? qemu : c, argv, a, &s);
 		if (r != CONVERT_ARGS_RUN)
 			return r;
 	}

@@ -41,26 +41,7 @@ static const struct option qemu_info_longopts[] = {
 	QEMU_INFO_LONGOPTS,
 	{ "force-share", no_argument, NULL, 'U' },
 };
-
-/* The option a long option getopt_long refused ('?' with optopt 0) is in
- * qemu-img, or 0: an abbreviation without "=value" of exactly one of
- * qemu's options that takes no argument.  (No abbreviation of the ones
- * taking an argument collides with cordon's options.) */
-static int qemu_abbreviation(const char *arg)
-{
-	if (strncmp(arg, "--", 2) != 0 || strchr(arg, '='))
-		return 0;
-	size_t n = strlen(arg + 2);
-	const struct option *found = NULL;
-	for (size_t i = 0; i < sizeof(qemu_info_longopts) / sizeof(qemu_info_longopts[0]); i++) {
-		if (strncmp(qemu_info_longopts[i].name, arg + 2, n) != 0)
-			continue;
-		if (found)
-			return 0; /* ambiguous in qemu-img too */
-		found = &qemu_info_longopts[i];
-	}
-	return found && found->has_arg == no_argument ? found->val : 0;
-}
+#define N_QEMU_INFO_LONGOPTS (sizeof(qemu_info_longopts) / sizeof(qemu_info_longopts[0]))
 
 enum info_args_result info_args_parse(int argc, char **argv, struct info_args *a)
 {
@@ -69,8 +50,12 @@ enum info_args_result info_args_parse(int argc, char **argv, struct info_args *a
 
 	*a = (struct info_args){ 0 };
 	while ((c = getopt_long(argc, argv, ":f:hU", info_longopts, NULL)) != -1) {
-		if (c == '?' && optopt == 0 && qemu_abbreviation(argv[optind - 1]))
-			c = qemu_abbreviation(argv[optind - 1]);
+		int qemu = c == '?' && optopt == 0
+				   ? qemu_long_abbreviation(argv[optind - 1], qemu_info_longopts,
+							    N_QEMU_INFO_LONGOPTS)
+				   : 0;
+		if (qemu)
+			c = qemu;
 		int shared = common_opt(&a->common, c, optarg);
 		if (shared < 0)
 			return INFO_ARGS_ERROR;

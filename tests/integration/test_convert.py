@@ -402,3 +402,18 @@ def test_cache_mode_decides_the_flush(cordon_bin, sandbox, tmp_path, mode, flush
     assert ("fdatasync(" in trace) == flushed, trace
     assert ("sync_file_range(" in trace) == flushed, trace
     assert digest(tmp_path / "out.img") == digest(tmp_path / "in.raw")
+
+
+@pytest.mark.parametrize("abbrev,full", [("--sa", "--salvage"), ("--b", "--bitmaps"),
+                                         ("--target-is", "--target-is-zero")])
+def test_qemus_abbreviations_are_its_options(cordon_bin, sandbox, tmp_path, abbrev, full):
+    """An abbreviation unique among qemu-img convert's long options is that
+    option, though cordon's own (--sandbox, --backing-allow) share its
+    start (src/cli/common_opts.c qemu_long_abbreviation)."""
+    (tmp_path / "in.raw").write_bytes(rand(4096, 1))
+    def run(opt):
+        return tool([str(cordon_bin), "convert", f"--sandbox={sandbox}", opt, "-O", "raw",
+                     "in.raw", "out.img"], cwd=tmp_path)
+    a, f = run(abbrev), run(full)
+    assert (a.returncode, a.stderr) == (f.returncode, f.stderr)
+    assert b"unrecognized option" not in a.stderr
