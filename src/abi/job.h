@@ -78,7 +78,10 @@ struct cordon_dd_job {
 #define CONVERT_COMPRESS (1u << 1)     /* -c */
 #define CONVERT_BAD_CACHE (1u << 2)    /* -t is no cache mode: qemu says so
 					* once the output is created */
-#define CONVERT_FLAGS (CONVERT_PROGRESS | CONVERT_COMPRESS | CONVERT_BAD_CACHE)
+#define CONVERT_SKIP_CREATE (1u << 3)  /* -n: the output exists, written in place */
+#define CONVERT_TARGET_ZERO (1u << 4)  /* --target-is-zero: it reads as zeros */
+#define CONVERT_FLAGS (CONVERT_PROGRESS | CONVERT_COMPRESS | CONVERT_BAD_CACHE | \
+		       CONVERT_SKIP_CREATE | CONVERT_TARGET_ZERO)
 #define CONVERT_CACHE_NAME_MAX 256u
 
 /* Devices 0..n_in-1 are the inputs, concatenated in that order; the output

@@ -65,7 +65,9 @@ static void job_init(const struct convert_args *a, struct cordon_job *job)
 	/* -C (copy offloading) changes nothing: qemu falls back to reading
 	 * and zero detection wherever a driver cannot offload, and cordon
 	 * always detects zeros, so its output is never denser. */
-	cv->flags = (a->progress ? CONVERT_PROGRESS : 0) | (a->compress ? CONVERT_COMPRESS : 0);
+	cv->flags = (a->progress ? CONVERT_PROGRESS : 0) | (a->compress ? CONVERT_COMPRESS : 0) |
+		    (a->skip_create ? CONVERT_SKIP_CREATE : 0) |
+		    (a->target_is_zero ? CONVERT_TARGET_ZERO : 0);
 	job->snapshot = *snapshot_opt_chosen(&a->snapshot);
 	if (a->out_cache == CACHE_INVALID) {
 		cv->flags |= CONVERT_BAD_CACHE;
@@ -103,6 +105,7 @@ static int convert_plan_and_run(const struct convert_args *a)
 		/* unsafe, qemu-img convert's default, never flushes; every
 		 * other mode has the data on disk when qemu-img exits. */
 		.no_flush = a->out_cache == CACHE_UNSAFE,
+		.existing = a->skip_create,
 	};
 	plan.inputs = in;
 	plan.n_inputs = a->n_in;

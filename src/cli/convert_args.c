@@ -198,8 +198,6 @@ static int not_yet(const struct seen *s)
 		what = "-o (output format options)";
 	else if (s->base || s->base_fmt)
 		what = "-B and -F (a backing file for the output)";
-	else if (s->skip_create)
-		what = "-n (converting into an existing image)";
 	else if (s->salvage)
 		what = "--salvage";
 	else if (s->bitmaps)
@@ -245,6 +243,8 @@ enum convert_args_result convert_args_parse(int argc, char **argv, struct conver
 	}
 	if (not_yet(&s) < 0)
 		return CONVERT_ARGS_ERROR;
+	a->skip_create = s.skip_create;
+	a->target_is_zero = s.target_is_zero;
 	a->in = (const char *const *)&argv[optind];
 	a->n_in = (uint32_t)n;
 	a->out = argv[argc - 1];

@@ -42,6 +42,8 @@ struct convert_args {
 	const char *src_cache_name; /* -T as given, when not a mode */
 	long coroutines;        /* -m, 1..16 (8) */
 	bool out_of_order;      /* -W */
+	bool skip_create;       /* -n */
+	bool target_is_zero;    /* --target-is-zero (with -n) */
 	struct snapshot_opt snapshot; /* -l */
 	struct common_opts common;
 };

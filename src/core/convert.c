@@ -104,11 +104,32 @@ static bool qemu_compresses(const char *fmt)
 	       strcmp(fmt, "qcow") == 0;
 }
 
+/* -n: the target, whose length qemu sees in whole sectors, must hold the
+ * inputs. */
+static int check_target_size(struct convert *c)
+{
+	const struct hostcalls *hc = c->ctx->env->hc;
+	int64_t n = hc->size(hc->ctx, c->out_dev);
+	int ret = 0;
+	if (n < 0)
+		ret = core_fail(c->ctx, (int)n, "Could not get size of %s: %s", c->out_name,
+				cd_strerror((int)n));
+	else if ((((uint64_t)n + 511) & ~511ull) < c->total)
+		ret = core_fail(c->ctx, -CD_EINVAL, "output file is smaller than input file");
+	if (ret < 0)
+		c->out.ops->abort(&c->out);
+	return ret;
+}
+
 static int create_output(struct convert *c)
 {
 	const struct cordon_convert_job *cv = &c->job->cmd.convert;
 	const char *fmt = c->job->dev[c->out_dev].fmt;
-	bool zeroed = (c->job->dev[c->out_dev].roles & CORDON_DEV_ZEROED) != 0;
+	bool existing = (cv->flags & CONVERT_SKIP_CREATE) != 0;
+	/* --target-is-zero: the user vouches for the zeros of an existing
+	 * target, as the host does for a fresh file. */
+	bool zeroed = (c->job->dev[c->out_dev].roles & CORDON_DEV_ZEROED) ||
+		      (cv->flags & CONVERT_TARGET_ZERO);
 	enum writer_refusal why = writer_refusal(fmt);
 	if (why == WRITER_UNKNOWN || why == WRITER_NO_CREATE)
 		return output_refused(c->ctx, why, fmt);
@@ -125,11 +146,14 @@ static int create_output(struct convert *c)
 	/* -S 0 asks for every byte written: a writer that is not sparse
 	 * allocates zeros too (qemu writes them as data). */
 	struct writer_opts opts = { .size = c->total, .zeroed = zeroed,
-				    .min_sparse = cv->min_sparse,
+				    .open_existing = existing, .min_sparse = cv->min_sparse,
 				    .now = c->job->now, .entropy = c->job->entropy };
 	int ret = writer_open(c->ctx, fmt, c->out_dev, &opts, &c->out);
-	if (ret < 0 && c->out.fails_at_reopen)
+	/* -n opens the target as qemu-img opens an image. */
+	if (ret < 0 && (c->out.fails_at_reopen || existing))
 		return core_prefix(c->ctx, ret, "Could not open '%s': ", c->out_name);
+	if (ret == 0 && existing && (ret = check_target_size(c)) < 0)
+		return ret;
 	if (ret < 0)
 		return core_prefix(c->ctx, ret, "%s: error while converting %s: ",
 				   c->out_name, fmt);

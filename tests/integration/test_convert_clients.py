@@ -19,7 +19,7 @@ listed at the end: refused in one line, nothing written.
 """
 import pytest
 
-from image_tools import rand, tool
+from image_tools import rand, run_both_full, tool
 from test_convert import compare, input_files, run_both
 
 pytestmark = pytest.mark.usefixtures("drop_files_afterwards")
@@ -56,10 +56,17 @@ NOT_YET = {
                       "cordon cannot write compressed qcow2 images yet"),
     "cinder-subformat": (["-O", "vmdk", "-o", "subformat=streamOptimized", "-f", "raw"],
                          "cordon convert cannot honour -o (output format options) yet"),
-    "proxmox-into-existing": (["-p", "-n", "-f", "raw", "-O", "raw"],
-                              "cordon convert cannot honour -n (converting into an "
-                              "existing image) yet"),
 }
+
+
+def test_proxmox_converts_into_an_existing_volume(qemu_img, cordon_bin, sandbox, tmp_path):
+    """Proxmox (qemu-server's disk import and move): `-p -n -f raw -O raw`
+    into a volume it made beforehand, larger than the data."""
+    files = {"in.img": rand(64 << 10, 3), "out.img": b"Y" * (128 << 10)}
+    q, c = run_both_full(qemu_img, cordon_bin, sandbox, tmp_path, "convert",
+                         ["-p", "-n", "-f", "raw", "-O", "raw", "in.img", "out.img"], files)
+    assert q[0] == 0 and (c[0], c[1], c[2]) == (q[0], q[1], q[2])
+    assert (c[3] / "out.img").read_bytes() == (q[3] / "out.img").read_bytes()
 
 
 @pytest.mark.parametrize("case", NOT_YET)

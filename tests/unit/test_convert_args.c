@@ -166,8 +166,6 @@ static const struct refusal refusals[] = {
 	/* What cordon does not carry out yet, after qemu's own checks. */
 	{ { "-o", "x=y", "a", "b" }, PROG "cordon convert cannot honour -o (output format "
 	  "options) yet\n" },
-	{ { "-n", "a", "b" }, PROG "cordon convert cannot honour -n (converting into an "
-	  "existing image) yet\n" },
 	{ { "-r", "1M", "a", "b" }, PROG "cordon convert cannot honour -r (a rate limit) "
 	  "yet\n" },
 };
