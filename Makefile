@@ -6,6 +6,7 @@
 #   make fuzz-long  a long campaign on every target (FUZZ_SECONDS each)
 #   make demo       make a sample image and run `cordon dd` on it
 #   make bench      speed ratios against qemu-img, dd and cp
+#   make coverage   line coverage of src/core by the unit tests and the fuzz corpora
 #   make difffuzz   differential fuzzing against qemu-img dd, convert and info (ITER=2000, SEED=random, DIFFFUZZ_OPS=dd,convert,info)
 
 CC       ?= cc
@@ -40,7 +41,7 @@ GUEST_DECOMP_LIBS := /usr/lib/x86_64-linux-gnu/libzstd.a /usr/lib/x86_64-linux-g
 
 HOST_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRC) $(HOST_SRC) $(CLI_SRC))
 
-.PHONY: all setup test unit guest-payloads test-build fuzz fuzz-smoke fuzz-long integration integration-slow difffuzz difffuzz-smoke demo bench clean
+.PHONY: coverage all setup test unit guest-payloads test-build fuzz fuzz-smoke fuzz-long integration integration-slow difffuzz difffuzz-smoke demo bench clean
 all: $(BUILD)/cordon
 
 setup:
@@ -210,6 +211,29 @@ integration: setup $(BUILD)/cordon test-build
 
 integration-slow: setup $(BUILD)/cordon test-build
 	$(PYTEST) -m slow tests/integration
+
+# ---- coverage: src/core's lines reached by the unit tests and by every fuzz
+# target run once over its corpora (docs/fuzzing.md) ---------------------------
+COV        := $(BUILD)/cov
+COV_CFLAGS := $(CSTD) $(WARN) -O0 -g -fprofile-instr-generate -fcoverage-mapping -MMD -MP
+COV_OBJS   := $(patsubst %.c,$(COV)/obj/%.o,$(CORE_SRC) $(HOST_SRC) $(SBOX_SRC) \
+	$(CLI_LIB_SRC) tests/unit/memdev.c)
+COV_UNIT   := $(patsubst tests/unit/%.c,$(COV)/unit/%,$(UNIT_SRC))
+COV_FUZZ   := $(patsubst fuzz/%.c,$(COV)/fuzz/%,$(FUZZ_SRC))
+$(COV)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(COV_CFLAGS) -c $< -o $@
+$(COV)/libcordon-cov.a: $(COV_OBJS)
+	rm -f $@ && ar rcs $@ $^
+$(COV)/unit/%: tests/unit/%.c $(COV)/libcordon-cov.a
+	@mkdir -p $(dir $@)
+	$(CLANG) $(COV_CFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(DECOMP_LIBS)
+$(COV)/fuzz/%: fuzz/%.c $(COV)/libcordon-cov.a
+	@mkdir -p $(dir $@)
+	$(CLANG) $(COV_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(DECOMP_LIBS)
+
+coverage: setup $(COV_UNIT) $(COV_FUZZ)
+	@bash scripts/coverage.sh $(COV) "$(COV_UNIT)" "$(COV_FUZZ)"
 
 # ---- differential fuzzing: cordon dd, convert and info against qemu-img's (docs/difffuzz.md)
 # The smoke run's seed is derived from the commit (printed first), so every

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
 	gcc make binutils            # the product and the KVM guest image
 	clang libclang-rt-14-dev     # ASan/UBSan unit tests and libFuzzer
+	llvm-14                      # llvm-cov and llvm-profdata: make coverage
 	libcmocka-dev                # unit tests
 	zlib1g-dev libzstd-dev       # qcow2 compression (decoders built into the guest)
 	qemu-utils                   # qemu-img: the oracle for integration tests
