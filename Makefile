@@ -174,7 +174,7 @@ FUZZ_SMOKE_RUNS ?= 20000
 # Targets whose every run lays out megabytes (a VHDX is at least its 1 MiB
 # header section and 1 MiB log; a whole dd job writes and reads back its
 # output): fewer smoke runs, same campaigns.
-FUZZ_SMOKE_HEAVY := fuzz_vhdx fuzz_dd_job
+FUZZ_SMOKE_HEAVY := fuzz_vhdx fuzz_dd_job fuzz_info_job
 FUZZ_SMOKE_HEAVY_RUNS ?= 3000
 
 $(BUILD)/fuzz/obj/%.o: %.c

@@ -528,6 +528,15 @@ uint32_t memdevs_add_input(struct memdevs *m, const void *data, uint64_t size)
 	return dev;
 }
 
+void memdevs_input_first(struct memdevs *m, const void *data, uint64_t size)
+{
+	/* Right after memdevs_init(): its output, not yet created, is the
+	 * only device and holds nothing. */
+	m->dev[0] = (struct memdev){ 0 };
+	m->count = 0;
+	memdevs_add_input(m, data, size);
+}
+
 uint32_t memdevs_add_named(struct memdevs *m, const char *name, const void *data,
 			   uint64_t size)
 {

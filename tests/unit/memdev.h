@@ -88,6 +88,9 @@ struct memdevs {
 void memdevs_init(struct memdevs *m);
 /* Adds an input holding a copy of data ("in.raw"); its device number. */
 uint32_t memdevs_add_input(struct memdevs *m, const void *data, uint64_t size);
+/* Right after memdevs_init(): device 0 made an input (info's layout, the
+ * image first) instead of the output memdevs_init() put there. */
+void memdevs_input_first(struct memdevs *m, const void *data, uint64_t size);
 /* An input that open_child can attach by name (not yet attached). */
 uint32_t memdevs_add_named(struct memdevs *m, const char *name, const void *data,
 			   uint64_t size);
