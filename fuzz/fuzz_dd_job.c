@@ -19,49 +19,19 @@
 #include "../src/host/output_cap.h"
 #include "../tests/unit/memdev.h"
 #include "../tests/unit/test_job.h"
-#include "fuzz_image.h"
-#include "vhdx_templates.h"
-#include "vmdk_templates.h"
-#include "vpc_templates.h"
+#include "job_templates.h"
 
 #define CHECK FUZZ_CHECK
 /* Disks larger than this are cut by count (each run stays fast). */
 #define JOB_MAX_OUT (4u << 20)
 
-static struct vt vts[2];
-static struct xt xts[3];
-static struct vmt vmts[8];
-#define N_TEMPLATES 7
+#define N_TEMPLATES (JOB_TEMPLATES + 1)
 static struct fuzz_template templates[N_TEMPLATES];
 
 static void setup(void)
 {
-	if (templates[0].buf)
-		return;
-	vt_dynamic(&vts[0], VPC_DYNAMIC, 4096, 16, 0x8089, "qemu");
-	vt_fixed(&vts[1], 40960);
-	xt_build(&xts[0], 3 * XT_MiB + 4096, 0x5, false); /* the differencing one's parent */
-	xt_build(&xts[1], 3 * XT_MiB + 4096, 0x5, true);
-	xt_build_differencing(&xts[2], 3 * XT_MiB + 4096);
-	vmt_all(vmts);
-	templates[0] = (struct fuzz_template){ vts[0].buf, vts[0].len };
-	templates[1] = (struct fuzz_template){ vts[1].buf, vts[1].len };
-	templates[2] = (struct fuzz_template){ xts[1].buf, xts[1].len };
-	templates[3] = (struct fuzz_template){ xts[2].buf, xts[2].len };
-	templates[4] = (struct fuzz_template){ vmts[0].buf, vmts[0].len };
-	templates[5] = (struct fuzz_template){ vmts[1].buf, vmts[1].len };
-	templates[6] = (struct fuzz_template){ vmts[2].buf, vmts[2].len };
-}
-
-/* The files the templates name: a VMDK descriptor's extents, a child's
- * parent, a differencing VHDX's parent. */
-static void add_named(struct memdevs *m)
-{
-	memdevs_add_named(m, VMT_FLAT, vmts[4].buf, vmts[4].len);
-	memdevs_add_named(m, VMT_SPARSE, vmts[5].buf, vmts[5].len);
-	memdevs_add_named(m, VMT_COWD, vmts[6].buf, vmts[6].len);
-	memdevs_add_named(m, VMT_PARENT, vmts[7].buf, vmts[7].len);
-	memdevs_add_named(m, "./" XT_PARENT_NAME, xts[0].buf, xts[0].len);
+	job_templates(templates);
+	templates[JOB_TEMPLATES] = (struct fuzz_template){ job_vmts[2].buf, job_vmts[2].len };
 }
 
 static const char *const in_fmts[] = { "", "raw", "qcow2", "vpc", "vhdx", "vmdk" };
@@ -75,7 +45,7 @@ static void check_output(const struct memdevs *m, const uint8_t *img, size_t len
 	struct memdevs r;
 	memdevs_init(&r);
 	r.mem_cap = 64u << 20;
-	add_named(&r);
+	job_add_named(&r);
 	uint32_t in_dev = memdevs_add_input(&r, img, len);
 	uint32_t out_dev = memdevs_add_input(&r, m->dev[TEST_OUT].data, m->dev[TEST_OUT].size);
 	struct core_ctx ctx;
@@ -130,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memdevs_init(&m);
 	m.mem_cap = 64u << 20; /* a sandbox's default memory */
 	memdevs_add_input(&m, img, len);
-	add_named(&m);
+	job_add_named(&m);
 	struct cordon_job job = test_dd_job(out_fmt, dp.bs, 1, dp.count, dp.have_skip, dp.skip);
 	strcpy(job.dev[TEST_IN].fmt, in_fmt);
 	memset(job.entropy, 0x3c, sizeof(job.entropy));

@@ -19,45 +19,30 @@
 #include "../src/core/format.h"
 #include "../src/host/render_info.h"
 #include "../src/host/render_json.h"
-#include "../tests/unit/memdev.h"
-#include "fuzz_image.h"
+#include "../tests/unit/test_job.h"
+#include "job_templates.h"
 #include "qcow2_templates.h"
 #include "render_check.h"
-#include "vhdx_templates.h"
-#include "vmdk_templates.h"
-#include "vpc_templates.h"
 
-static struct vt vts[2];
-static struct xt xts[3];
-static struct vmt vmts[8];
 static struct qb qbs[3];
 static uint8_t *qcow2_backing;
 #define QCOW2_BACKING_LEN (20 * 512 + 100)
-#define N_TEMPLATES 9
+#define N_TEMPLATES (JOB_TEMPLATES + 3)
 static struct fuzz_template templates[N_TEMPLATES];
 
+/* The jobs' templates, and qcow2 ones: with snapshots, with extended L2,
+ * with a backing file. */
 static void setup(void)
 {
-	if (templates[0].buf)
+	job_templates(templates);
+	if (qcow2_backing)
 		return;
-	vt_dynamic(&vts[0], VPC_DYNAMIC, 4096, 16, 0x8089, "qemu");
-	vt_fixed(&vts[1], 40960);
-	xt_build(&xts[0], 3 * XT_MiB + 4096, 0x5, false); /* the differencing one's parent */
-	xt_build(&xts[1], 3 * XT_MiB + 4096, 0x5, true);
-	xt_build_differencing(&xts[2], 3 * XT_MiB + 4096);
-	vmt_all(vmts);
 	tpl_build(&qbs[0], 9, 40, 0, false);
 	tpl_build(&qbs[1], 14, 6, 0, true);
 	tpl_build(&qbs[2], 12, 20, 1, false);
 	qcow2_backing = tpl_backing(QCOW2_BACKING_LEN);
-	const struct fuzz_template t[N_TEMPLATES] = {
-		{ vts[0].buf, vts[0].len }, { vts[1].buf, vts[1].len },
-		{ xts[1].buf, xts[1].len }, { xts[2].buf, xts[2].len },
-		{ vmts[0].buf, vmts[0].len }, { vmts[1].buf, vmts[1].len },
-		{ qbs[0].buf, qbs[0].len }, { qbs[1].buf, qbs[1].len },
-		{ qbs[2].buf, qbs[2].len },
-	};
-	memcpy(templates, t, sizeof(t));
+	for (int i = 0; i < 3; i++)
+		templates[JOB_TEMPLATES + i] = (struct fuzz_template){ qbs[i].buf, qbs[i].len };
 }
 
 static const char *const fmts[] = { "", "raw", "qcow2", "vpc", "vhdx", "vmdk" };
@@ -95,24 +80,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct memdevs m;
 	memdevs_init(&m);
 	m.mem_cap = 64u << 20; /* a sandbox's default memory */
-	memdevs_input_first(&m, img, len);
-	const uint32_t dev = 0; /* info's image */
-	memdevs_add_named(&m, VMT_FLAT, vmts[4].buf, vmts[4].len);
-	memdevs_add_named(&m, VMT_SPARSE, vmts[5].buf, vmts[5].len);
-	memdevs_add_named(&m, VMT_COWD, vmts[6].buf, vmts[6].len);
-	memdevs_add_named(&m, VMT_PARENT, vmts[7].buf, vmts[7].len);
-	memdevs_add_named(&m, "./" XT_PARENT_NAME, xts[0].buf, xts[0].len);
+	memdevs_input_first(&m, img, len); /* info's image: device 0 */
+	job_add_named(&m);
 	memdevs_add_named(&m, TPL_BACKING_NAME, qcow2_backing, QCOW2_BACKING_LEN);
 
-	struct cordon_job job;
-	memset(&job, 0, sizeof(job));
-	job.magic = CORDON_JOB_MAGIC;
-	job.version = CORDON_JOB_VERSION;
-	job.command = CORDON_CMD_INFO;
-	job.n_dev = 1;
-	job.dev[dev].roles = CORDON_DEV_READ;
-	strcpy(job.dev[dev].fmt, fmt);
-	job.cmd.info.flags = chain ? INFO_BACKING_CHAIN : 0;
+	struct cordon_job job = test_info_job(fmt, chain ? INFO_BACKING_CHAIN : 0);
 	int status = core_run(&m.env, &job);
 	CHECK(m.violations == 0 && m.mem_used == 0);
 	if (status == 0) {
