@@ -176,6 +176,9 @@ FUZZ_SMOKE_RUNS ?= 20000
 # output): fewer smoke runs, same campaigns.
 FUZZ_SMOKE_HEAVY := fuzz_vhdx fuzz_dd_job fuzz_info_job
 FUZZ_SMOKE_HEAVY_RUNS ?= 3000
+# Whole convert jobs read their output back through its reader: fewer still.
+FUZZ_SMOKE_SLOW := fuzz_convert_job
+FUZZ_SMOKE_SLOW_RUNS ?= 400
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -189,6 +192,7 @@ fuzz: setup $(FUZZ_BINS)
 fuzz-smoke: fuzz
 	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
 		runs=$(FUZZ_SMOKE_RUNS); case " $(FUZZ_SMOKE_HEAVY) " in *" $$n "*) runs=$(FUZZ_SMOKE_HEAVY_RUNS);; esac; \
+		case " $(FUZZ_SMOKE_SLOW) " in *" $$n "*) runs=$(FUZZ_SMOKE_SLOW_RUNS);; esac; \
 		echo "== $$n ($$runs runs)"; \
 		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
 		$$f -runs=$$runs -seed=1 -close_fd_mask=2 $(BUILD)/fuzz/corpus/$$n \

@@ -511,6 +511,8 @@ void memdevs_init(struct memdevs *m)
 
 uint32_t memdevs_add_output(struct memdevs *m, const char *display)
 {
+	if (m->count == MEMDEV_MAX)
+		abort(); /* a test's own mistake: more devices than memdev holds */
 	uint32_t dev = m->count++;
 	m->dev[dev] = (struct memdev){ .output = true, .display = display };
 	return dev;
@@ -518,6 +520,8 @@ uint32_t memdevs_add_output(struct memdevs *m, const char *display)
 
 uint32_t memdevs_add_input(struct memdevs *m, const void *data, uint64_t size)
 {
+	if (m->count == MEMDEV_MAX)
+		abort(); /* a test's own mistake: more devices than memdev holds */
 	uint32_t dev = m->count++;
 	struct memdev *d = &m->dev[dev];
 	d->display = "in.raw";

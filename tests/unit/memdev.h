@@ -18,7 +18,7 @@
 #include "../../src/core/core.h"
 #include "../../src/host/result_store.h"
 
-#define MEMDEV_MAX 8
+#define MEMDEV_MAX 16
 #define MEMDEV_MAX_MSGS 16
 #define MEMDEV_HOLE_BLOCK 4096u
 #define MEMDEV_MAX_NOTES 16
