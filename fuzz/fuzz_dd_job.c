@@ -43,13 +43,10 @@ static void check_output(const struct memdevs *m, const uint8_t *img, size_t len
 			 const char *in_fmt, const char *out_fmt, const struct dd_params *dp)
 {
 	struct memdevs r;
-	memdevs_init(&r);
-	r.mem_cap = 64u << 20;
-	job_add_named(&r);
+	struct core_ctx ctx;
+	job_reader(&r, &ctx);
 	uint32_t in_dev = memdevs_add_input(&r, img, len);
 	uint32_t out_dev = memdevs_add_input(&r, m->dev[TEST_OUT].data, m->dev[TEST_OUT].size);
-	struct core_ctx ctx;
-	core_ctx_init(&ctx, &r.env);
 	struct image in, out;
 	CHECK(image_open(&ctx, in_dev, in_fmt, "in.img", &in) == 0);
 	CHECK(image_open(&ctx, out_dev, out_fmt, "out.img", &out) == 0);
@@ -57,20 +54,7 @@ static void check_output(const struct memdevs *m, const uint8_t *img, size_t len
 	CHECK(dd_window_compute(in.size, dp, &w) == 0);
 	CHECK(out.size >= w.end - w.start);
 	CHECK(m->dev[TEST_OUT].size <= output_cap(out_fmt, out.size));
-	uint8_t *a = core_alloc(&ctx, FUZZ_WINDOW_MAX, 64), *b = core_alloc(&ctx, FUZZ_WINDOW_MAX, 64);
-	CHECK(a && b);
-	for (uint64_t off = 0; off < out.size; off += FUZZ_WINDOW_MAX) {
-		uint64_t n = out.size - off < FUZZ_WINDOW_MAX ? out.size - off : FUZZ_WINDOW_MAX;
-		CHECK(image_read(&out, off, b, n) == 0);
-		uint64_t have = w.end - w.start > off ? w.end - w.start - off : 0;
-		if (have > n)
-			have = n;
-		if (have)
-			CHECK(image_read(&in, w.start + off, a, have) == 0 && memcmp(a, b, have) == 0);
-		CHECK(fuzz_all_zero(b + have, n - have));
-	}
-	core_free(&ctx, a);
-	core_free(&ctx, b);
+	job_expect(&ctx, &out, 0, out.size, &in, w.start, w.end - w.start);
 	image_close(&out);
 	image_close(&in);
 	CHECK(r.violations == 0 && r.mem_used == 0);
