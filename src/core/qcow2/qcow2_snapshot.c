@@ -116,37 +116,52 @@ static void list_entry(struct result_out *r, const uint8_t *e)
 	result_end_object(r);
 }
 
-int qcow2_list_snapshots(struct image *img, struct result_out *r)
+/* Every entry in order (open walked them: each is at most ENTRY_MAX bytes
+ * and the offsets stay below BDRV_MAX_LENGTH), whole, to each() until it
+ * returns non-zero: that value, 0 after the last, or -errno of a read
+ * (nothing recorded). */
+static int walk_entries(struct qcow2_window *w, int (*each)(void *opaque, const uint8_t *e),
+			void *opaque)
 {
-	const struct qcow2 *q = img->priv;
-	uint32_t n = q->h.nb_snapshots;
-	if (n == 0)
-		return 0;
-	struct qcow2_window w;
-	if (qcow2_window_init(&w, img, WALK_BUF) < 0)
-		return core_fail(img->ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
-	/* Open walked these entries: each is at most ENTRY_MAX bytes and the
-	 * offsets stay below BDRV_MAX_LENGTH. */
+	const struct qcow2 *q = w->img->priv;
 	uint64_t off = q->h.snapshots_offset;
 	int ret = 0;
-	result_begin_array(r, "snapshots");
-	for (uint32_t i = 0; i < n && ret == 0; i++) {
+	for (uint32_t i = 0; i < q->h.nb_snapshots && ret == 0; i++) {
 		off = (off + 7) & ~7ull;
 		const uint8_t *e = NULL;
-		ret = header_at(&w, off, &e);
+		ret = qcow2_window_at(w, off, SNAP_HEADER, &e);
 		if (ret < 0)
 			break;
 		uint64_t len = SNAP_HEADER + load_be32(e + 36) + load_be16(e + 12) +
 			       load_be16(e + 14);
 		if (len > ENTRY_MAX) /* changed since open */
-			ret = read_failed(img, -CD_EIO);
-		else if ((ret = bytes_at(&w, off, len, &e)) == 0)
-			list_entry(r, e);
+			ret = -CD_EIO;
+		else if ((ret = qcow2_window_at(w, off, (size_t)len, &e)) == 0)
+			ret = each(opaque, e);
 		off += len;
 	}
+	return ret;
+}
+
+static int list_one(void *opaque, const uint8_t *e)
+{
+	list_entry(opaque, e);
+	return 0;
+}
+
+int qcow2_list_snapshots(struct image *img, struct result_out *r)
+{
+	const struct qcow2 *q = img->priv;
+	if (q->h.nb_snapshots == 0)
+		return 0;
+	struct qcow2_window w;
+	if (qcow2_window_init(&w, img, WALK_BUF) < 0)
+		return core_fail(img->ctx, -CD_ENOMEM, "%s", cd_strerror(CD_ENOMEM));
+	result_begin_array(r, "snapshots");
+	int ret = walk_entries(&w, list_one, r);
 	result_end_array(r);
 	qcow2_window_free(&w);
-	return ret;
+	return ret < 0 ? read_failed(img, ret) : 0;
 }
 
 /* ---- -l: reading a snapshot instead of the active layer ------------------ */
@@ -159,49 +174,40 @@ static bool same_text(const uint8_t *field, size_t n, const char *s)
 	return len == strlen(s) && memcmp(field, s, len) == 0;
 }
 
-/* qemu's find_snapshot_by_id_and_name(): the first entry that matches
- * what is asked (id, name, or both), its L1 table in *l1_offset and
- * *l1_size.  1 found, 0 not, or -errno (a read failed; why says so). */
-static int find_snapshot(struct image *img, const char *id, const char *name,
-			 uint64_t *l1_offset, uint32_t *l1_size, char *why, size_t why_len)
+struct wanted {
+	const char *id, *name;
+	uint64_t l1_offset;
+	uint32_t l1_size;
+};
+
+/* qemu's find_snapshot_by_id_and_name(): 1 for the first entry that
+ * matches what is asked (id, name, or both), its L1 table kept. */
+static int match_one(void *opaque, const uint8_t *e)
 {
-	const struct qcow2 *q = img->priv;
+	struct wanted *want = opaque;
+	uint32_t extra = load_be32(e + 36);
+	uint16_t id_len = load_be16(e + 12), name_len = load_be16(e + 14);
+	const uint8_t *e_id = e + SNAP_HEADER + extra, *e_name = e_id + id_len;
+	if ((want->id && !same_text(e_id, id_len, want->id)) ||
+	    (want->name && !same_text(e_name, name_len, want->name)))
+		return 0;
+	want->l1_offset = load_be64(e);
+	want->l1_size = load_be32(e + 8);
+	return 1;
+}
+
+/* 1 found (its L1 table in *want), 0 not, or -errno with why said. */
+static int find_snapshot(struct image *img, struct wanted *want, char *why, size_t why_len)
+{
 	struct qcow2_window w;
 	if (qcow2_window_init(&w, img, WALK_BUF) < 0) {
 		snprintf(why, why_len, "%s", cd_strerror(CD_ENOMEM));
 		return -CD_ENOMEM;
 	}
-	/* Open walked these entries: each is at most ENTRY_MAX bytes and the
-	 * offsets stay below BDRV_MAX_LENGTH. */
-	uint64_t off = q->h.snapshots_offset;
-	int ret = 0;
-	for (uint32_t i = 0; i < q->h.nb_snapshots && ret == 0; i++) {
-		off = (off + 7) & ~7ull;
-		const uint8_t *e = NULL;
-		ret = qcow2_window_at(&w, off, SNAP_HEADER, &e);
-		uint64_t len = ret < 0 ? 0 : SNAP_HEADER + load_be32(e + 36) +
-				load_be16(e + 12) + load_be16(e + 14);
-		if (ret == 0 && len > ENTRY_MAX) /* changed since open */
-			ret = -CD_EIO;
-		if (ret == 0)
-			ret = qcow2_window_at(&w, off, (size_t)len, &e);
-		if (ret < 0) {
-			snprintf(why, why_len, "Failed to read snapshot table: %s",
-				 cd_strerror(ret));
-			break;
-		}
-		uint32_t extra = load_be32(e + 36);
-		uint16_t id_len = load_be16(e + 12), name_len = load_be16(e + 14);
-		const uint8_t *e_id = e + SNAP_HEADER + extra, *e_name = e_id + id_len;
-		if ((!id || same_text(e_id, id_len, id)) &&
-		    (!name || same_text(e_name, name_len, name))) {
-			*l1_offset = load_be64(e);
-			*l1_size = load_be32(e + 8);
-			ret = 1;
-		}
-		off += len;
-	}
+	int ret = walk_entries(&w, match_one, want);
 	qcow2_window_free(&w);
+	if (ret < 0)
+		snprintf(why, why_len, "Failed to read snapshot table: %s", cd_strerror(ret));
 	return ret;
 }
 
@@ -209,9 +215,10 @@ int qcow2_load_snapshot(struct image *img, const char *id, const char *name, cha
 			size_t why_len)
 {
 	struct qcow2 *q = img->priv;
-	uint64_t l1_offset = 0;
-	uint32_t l1_size = 0;
-	int ret = find_snapshot(img, id, name, &l1_offset, &l1_size, why, why_len);
+	struct wanted want = { .id = id, .name = name };
+	int ret = find_snapshot(img, &want, why, why_len);
+	uint64_t l1_offset = want.l1_offset;
+	uint32_t l1_size = want.l1_size;
 	if (ret < 0)
 		return ret;
 	if (ret == 0) {
