@@ -251,15 +251,23 @@ static int prepare_dangling(struct host_devices *d, struct host_output *o,
 	return 0;
 }
 
-int output_prepare(struct host_devices *d, struct host_output *o, const char *path,
-		   const char *fmt, uint64_t max_virtual)
+/* A fresh state for the output named path (its owned path kept: set by
+ * devices_add_derived_output). */
+static void output_start(struct host_output *o, const char *path, const char *fmt,
+			 uint64_t max_virtual)
 {
-	char *owned = o->owned_path; /* set by devices_add_derived_output */
+	char *owned = o->owned_path;
 	output_init(o);
 	o->owned_path = owned;
 	o->path = path;
 	o->fmt = fmt;
 	o->max_virtual = max_virtual;
+}
+
+int output_prepare(struct host_devices *d, struct host_output *o, const char *path,
+		   const char *fmt, uint64_t max_virtual)
+{
+	output_start(o, path, fmt, max_virtual);
 
 	struct stat st;
 	if (lstat(path, &st) < 0) {
@@ -292,12 +300,7 @@ int output_prepare(struct host_devices *d, struct host_output *o, const char *pa
 int output_prepare_existing(struct host_devices *d, struct host_output *o, const char *path,
 			    const char *fmt, uint64_t max_virtual)
 {
-	char *owned = o->owned_path;
-	output_init(o);
-	o->owned_path = owned;
-	o->path = path;
-	o->fmt = fmt;
-	o->max_virtual = max_virtual;
+	output_start(o, path, fmt, max_virtual);
 	o->must_exist = true;
 	struct stat st;
 	if (stat(path, &st) < 0) { /* following links, as qemu-img's open() */

@@ -27,6 +27,13 @@ static void raise_fd_limit(void)
 
 /* Each input opened as qemu-img opens it, with QEMU's read lock; then the
  * policy's directories; then the outputs.  -1 after a message. */
+/* Device dev's part of the job. */
+static void job_dev(struct cordon_job *job, int dev, uint32_t roles, const char *fmt)
+{
+	job->dev[dev] = (struct cordon_job_dev){ .roles = roles };
+	snprintf(job->dev[dev].fmt, sizeof(job->dev[dev].fmt), "%s", fmt);
+}
+
 static int open_files(const struct run_plan *plan, struct host_devices *devs,
 		      struct cordon_job *job)
 {
@@ -37,9 +44,7 @@ static int open_files(const struct run_plan *plan, struct host_devices *devs,
 			int dev = devices_add_stdin(devs);
 			if (dev < 0)
 				return -1;
-			job->dev[dev] = (struct cordon_job_dev){
-				.roles = CORDON_DEV_READ | CORDON_DEV_STREAM };
-			snprintf(job->dev[dev].fmt, sizeof(job->dev[dev].fmt), "%s", in->fmt);
+			job_dev(job, dev, CORDON_DEV_READ | CORDON_DEV_STREAM, in->fmt);
 			continue;
 		}
 		int dev = devices_add_input(devs, in->path);
@@ -51,8 +56,7 @@ static int open_files(const struct run_plan *plan, struct host_devices *devs,
 			report_error("Could not open '%s': %s", in->path, why);
 			return -1;
 		}
-		job->dev[dev] = (struct cordon_job_dev){ .roles = CORDON_DEV_READ };
-		snprintf(job->dev[dev].fmt, sizeof(job->dev[dev].fmt), "%s", in->fmt);
+		job_dev(job, dev, CORDON_DEV_READ, in->fmt);
 	}
 	devs->force_share = plan->policy.force_share;
 	devs->backing_none = plan->policy.backing_none;
@@ -68,9 +72,7 @@ static int open_files(const struct run_plan *plan, struct host_devices *devs,
 			int dev = devices_add_stdout(devs);
 			if (dev < 0)
 				return -1;
-			job->dev[dev] = (struct cordon_job_dev){
-				.roles = CORDON_DEV_WRITE | CORDON_DEV_STREAM };
-			snprintf(job->dev[dev].fmt, sizeof(job->dev[dev].fmt), "%s", o->fmt);
+			job_dev(job, dev, CORDON_DEV_WRITE | CORDON_DEV_STREAM, o->fmt);
 			continue;
 		}
 		int dev = o->existing
@@ -80,11 +82,9 @@ static int open_files(const struct run_plan *plan, struct host_devices *devs,
 			return -1;
 		struct host_output *out = devices_output(devs, (uint32_t)dev);
 		out->no_flush = o->no_flush;
-		job->dev[dev] = (struct cordon_job_dev){
-			.roles = CORDON_DEV_CREATE | CORDON_DEV_WRITE |
-				 (out->kind == OUTPUT_REPLACE ? CORDON_DEV_ZEROED : 0),
-		};
-		snprintf(job->dev[dev].fmt, sizeof(job->dev[dev].fmt), "%s", o->fmt);
+		job_dev(job, dev, CORDON_DEV_CREATE | CORDON_DEV_WRITE |
+					  (out->kind == OUTPUT_REPLACE ? CORDON_DEV_ZEROED : 0),
+			o->fmt);
 	}
 	job->n_dev = devs->count;
 	return 0;
