@@ -108,13 +108,12 @@ static bool qemu_compresses(const char *fmt)
  * inputs. */
 static int check_target_size(struct convert *c)
 {
-	const struct hostcalls *hc = c->ctx->env->hc;
-	int64_t n = hc->size(hc->ctx, c->out_dev);
-	int ret = 0;
-	if (n < 0)
-		ret = core_fail(c->ctx, (int)n, "Could not get size of %s: %s", c->out_name,
-				cd_strerror((int)n));
-	else if ((((uint64_t)n + 511) & ~511ull) < c->total)
+	uint64_t size = 0;
+	int ret = io_size_in_sectors(c->ctx, c->out_dev, &size);
+	if (ret < 0)
+		ret = core_fail(c->ctx, ret, "Could not get size of %s: %s", c->out_name,
+				cd_strerror(ret));
+	else if (size < c->total)
 		ret = core_fail(c->ctx, -CD_EINVAL, "output file is smaller than input file");
 	if (ret < 0)
 		c->out.ops->abort(&c->out);

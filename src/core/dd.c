@@ -108,17 +108,6 @@ static uint64_t stdin_size(const struct cordon_dd_job *dd)
 		       : product;
 }
 
-/* The size of the image -n writes into, rounded up to a sector. */
-static int existing_size(struct core_ctx *ctx, uint32_t dev, uint64_t *size)
-{
-	const struct hostcalls *hc = ctx->env->hc;
-	int64_t n = hc->size(hc->ctx, dev);
-	if (n < 0)
-		return core_fail(ctx, (int)n, "error while writing to output image file: %s",
-				 cd_strerror((int)n));
-	*size = ((uint64_t)n + DD_SECTOR - 1) & ~(uint64_t)(DD_SECTOR - 1);
-	return 0;
-}
 
 /* Both ends files: the window's blocks that would fail, then the copy. */
 static int copy_files(struct core_ctx *ctx, const struct cordon_job *job, struct image *in,
@@ -181,7 +170,9 @@ int dd_run(struct core_ctx *ctx, const struct cordon_job *job)
 				    &out);
 		if (ret < 0)
 			goto out_in;
-		if (existing && (ret = existing_size(ctx, dd->out, &out_cap)) < 0) {
+		if (existing && (ret = io_size_in_sectors(ctx, dd->out, &out_cap)) < 0) {
+			core_fail(ctx, ret, "error while writing to output image file: %s",
+				  cd_strerror(ret));
 			out.ops->abort(&out);
 			goto out_in;
 		}

@@ -17,6 +17,7 @@
 #include "io.h"
 
 #define STREAM_BUF (1u << 20)
+_Static_assert(STREAM_BUF <= HC_MAX_IO_LEN, "a piece of the buffer is one read");
 
 struct stream {
 	struct core_ctx *ctx;
@@ -65,19 +66,19 @@ static int make_room(struct stream *s, uint64_t n)
 	return s->fill + n > STREAM_BUF ? flush(s) : 0;
 }
 
-/* Up to want bytes of standard input into buf: *got, 0 at its end. */
+/* Up to want (<= STREAM_BUF) bytes of standard input into buf: *got,
+ * fewer only at its end. */
 static int read_stdin(struct stream *s, uint64_t want, uint64_t *got)
 {
 	const struct hostcalls *hc = s->ctx->env->hc;
-	uint64_t n = want < HC_MAX_IO_LEN ? want : HC_MAX_IO_LEN;
-	int64_t r = hc->read(hc->ctx, s->in_dev, s->in_pos, s->buf + s->fill, n);
+	int64_t r = hc->read(hc->ctx, s->in_dev, s->in_pos, s->buf + s->fill, want);
 	if (r < 0) {
 		/* What was read before is written, as Proxmox writes each
 		 * block before it reads the next. */
 		int ret = flush(s);
 		return ret < 0 ? ret : read_failed(s, (int)r);
 	}
-	if ((uint64_t)r > n)
+	if ((uint64_t)r > want)
 		return read_failed(s, -CD_EIO);
 	s->in_pos += (uint64_t)r;
 	s->fill += (uint64_t)r;
@@ -112,7 +113,7 @@ static int one_block(struct stream *s, uint64_t pos, uint64_t bytes, uint64_t *r
 		if (ret < 0)
 			return ret;
 		done += got;
-		if (got < (piece < HC_MAX_IO_LEN ? piece : HC_MAX_IO_LEN))
+		if (got < piece)
 			break; /* the input ended */
 	}
 	*read_bytes = done;

@@ -185,3 +185,13 @@ char *io_dev_name(struct core_ctx *ctx, uint32_t dev)
 	}
 	return NULL;
 }
+
+int io_size_in_sectors(struct core_ctx *ctx, uint32_t dev, uint64_t *size)
+{
+	const struct hostcalls *hc = ctx->env->hc;
+	int64_t n = hc->size(hc->ctx, dev);
+	if (n < 0)
+		return (int)n;
+	*size = ((uint64_t)n + 511) & ~511ull;
+	return 0;
+}

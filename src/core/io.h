@@ -47,6 +47,9 @@ int io_copy(struct core_ctx *ctx, uint32_t src, uint64_t src_off, uint32_t dst,
 /* The device's display name (HC_OP_DEV_INFO), NUL-terminated, from
  * core_alloc; NULL when it cannot be had (out of memory). */
 char *io_dev_name(struct core_ctx *ctx, uint32_t dev);
+/* An existing image's length as qemu's block layer sees a file: in whole
+ * sectors (-n's targets).  0, or -errno (nothing recorded). */
+int io_size_in_sectors(struct core_ctx *ctx, uint32_t dev, uint64_t *size);
 /* What kind of file the device is (enum hc_file_type); HC_FILE_NONE for an
  * output not created yet. */
 uint32_t io_dev_type(struct core_ctx *ctx, uint32_t dev);
